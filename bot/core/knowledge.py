@@ -1,0 +1,177 @@
+"""The knowledge base as typed, immutable objects.
+
+The YAML under ``knowledge/`` is the only place medical content lives; these classes are
+what the rest of the code sees after ``bot.core.loader`` has read and validated it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+EVIDENCE_LEVELS = ("strong", "moderate", "emerging")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One statement and the reference numbers that back it."""
+
+    text: str
+    refs: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A word or phrase that hints at a concept, with how strongly it does."""
+
+    phrase: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Reference:
+    id: int
+    authors: tuple[str, ...]
+    title: str
+    journal: str
+    year: int
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""
+    doi: str = ""
+    et_al: bool = False
+
+    @property
+    def first_author(self) -> str:
+        return self.authors[0].split()[0].rstrip(",")
+
+    def short(self) -> str:
+        """``Xiao 2021`` — enough to recognise a paper in a one-line source list."""
+        return f"{self.first_author} {self.year}"
+
+    def citation(self) -> str:
+        """Vancouver style, as the review prints it."""
+        authors = ", ".join(self.authors) + (", et al" if self.et_al else "")
+        where = f"{self.year}"
+        if self.volume:
+            where += f";{self.volume}"
+        if self.issue:
+            where += f"({self.issue})"
+        if self.pages:
+            where += f":{self.pages}"
+        text = f"{authors}. {self.title.rstrip('.')}. {self.journal}. {where}."
+        if self.doi:
+            text += f" DOI {self.doi}"
+        return text
+
+
+@dataclass(frozen=True)
+class Review:
+    """The review itself: cited by /about and at the top of the reference list."""
+
+    reference: Reference
+    affiliation: str
+    literature_through: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    level: str
+    label: str
+    refs: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Biologic:
+    id: str
+    name: str
+    short: str
+    synonyms: tuple[str, ...]
+    evidence: Evidence
+    aspects: dict[str, tuple[Claim, ...]]
+
+
+@dataclass(frozen=True)
+class Aspect:
+    id: str
+    label: str
+    cues: tuple[Cue, ...]
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Overview:
+    label: str
+    compose_from: tuple[str, ...]
+    cues: tuple[Cue, ...]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One row of Table 1."""
+
+    aspect: str
+    label: str
+    cells: dict[str, Claim]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    title: str
+    parameters: tuple[Parameter, ...]
+    hierarchy: tuple[str, ...]
+    hierarchy_claim: Claim
+
+    def row(self, aspect: str) -> Parameter | None:
+        return next((p for p in self.parameters if p.aspect == aspect), None)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One row of Table 2."""
+
+    id: str
+    label: str
+    choice: tuple[str, ...]
+    choice_label: str
+    rationale: Claim
+    cues: tuple[Cue, ...]
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    title: str
+    cues: tuple[Cue, ...]
+    examples: tuple[str, ...]
+    claims: tuple[Claim, ...]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    followup: tuple[str, ...]
+    compare: tuple[str, ...]
+    selection: tuple[str, ...]
+    reference: tuple[str, ...]
+    references_list: tuple[str, ...]
+    about: tuple[str, ...]
+    generic: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    version: str
+    review: Review
+    references: dict[int, Reference]
+    biologics: dict[str, Biologic]
+    aspects: dict[str, Aspect]
+    overview: Overview
+    comparison: Comparison
+    scenarios: dict[str, Scenario]
+    topics: dict[str, Topic]
+    vocabulary: Vocabulary
+    messages: dict[str, str]
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def message(self, key: str, **values: object) -> str:
+        return self.messages[key].format(**values)

@@ -1,0 +1,423 @@
+"""Read ``knowledge/*.yaml`` and check it before the bot answers anything from it.
+
+Every problem is collected rather than raised at the first one, so ``regenbot kb check``
+(and a refused start-up) shows a maintainer the whole list at once, each line naming the
+file, the entry and the field to fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.core.knowledge import (
+    EVIDENCE_LEVELS,
+    Aspect,
+    Biologic,
+    Claim,
+    Comparison,
+    Cue,
+    Evidence,
+    Knowledge,
+    Overview,
+    Parameter,
+    Reference,
+    Review,
+    Scenario,
+    Topic,
+    Vocabulary,
+)
+
+FILES = (
+    "references.yaml",
+    "biologics.yaml",
+    "aspects.yaml",
+    "comparison.yaml",
+    "scenarios.yaml",
+    "topics.yaml",
+    "vocabulary.yaml",
+    "messages.yaml",
+)
+MESSAGE_KEYS = (
+    "version", "disclaimer", "evidence_prefix", "sources_prefix", "sources_hint",
+    "not_covered", "did_you_mean", "ambiguous", "covered_topics", "unknown_reference",
+    "references_title", "review_title", "review_current_through",
+)
+VOCABULARY_KEYS = ("followup", "compare", "selection", "reference", "references_list", "about", "generic")
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    entry: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.entry}: {self.field}: {self.message}"
+
+
+class KnowledgeError(Exception):
+    """The knowledge base cannot be used; ``problems`` says every reason."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(self.report())
+
+    def report(self) -> str:
+        lines = [f"knowledge base has {len(self.problems)} problem(s):"]
+        lines += [f"  {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+class _Reader:
+    """Typed access to raw YAML that records a Problem instead of raising."""
+
+    def __init__(self, problems: list[Problem], file: str, valid_refs: set[int] | None = None) -> None:
+        self.problems = problems
+        self.file = file
+        self.valid_refs = valid_refs or set()
+
+    def problem(self, entry: str, field: str, message: str) -> None:
+        self.problems.append(Problem(self.file, entry, field, message))
+
+    def mapping(self, value: Any, entry: str, field: str) -> dict:
+        if isinstance(value, dict):
+            return value
+        self.problem(entry, field, f"expected a mapping, got {_kind(value)}")
+        return {}
+
+    def seq(self, value: Any, entry: str, field: str, *, required: bool = True) -> list:
+        if value is None and not required:
+            return []
+        if isinstance(value, list):
+            return value
+        self.problem(entry, field, f"expected a list, got {_kind(value)}")
+        return []
+
+    def text(self, value: Any, entry: str, field: str) -> str:
+        if isinstance(value, (bool, list, dict)) or value is None:
+            hint = " (quote it: YAML reads yes/no/on/off/true as booleans)" if isinstance(value, bool) else ""
+            self.problem(entry, field, f"expected text, got {_kind(value)}{hint}")
+            return ""
+        text = " ".join(str(value).split())
+        if not text:
+            self.problem(entry, field, "empty text")
+        return text
+
+    def texts(self, value: Any, entry: str, field: str, *, required: bool = True) -> tuple[str, ...]:
+        items = self.seq(value, entry, field, required=required)
+        out = tuple(self.text(v, entry, f"{field}[{i}]") for i, v in enumerate(items))
+        return tuple(t for t in out if t)
+
+    def refs(self, value: Any, entry: str, field: str) -> tuple[int, ...]:
+        items = self.seq(value, entry, field) if value is not None else []
+        if not items:
+            self.problem(entry, field, "claim without citation: give at least one reference number")
+            return ()
+        out = []
+        for item in items:
+            if isinstance(item, bool) or not isinstance(item, int):
+                self.problem(entry, field, f"reference numbers must be whole numbers, got {item!r}")
+            elif self.valid_refs and item not in self.valid_refs:
+                self.problem(entry, field, f"unknown reference {item} (known: 1-{max(self.valid_refs)})")
+            else:
+                out.append(item)
+        return tuple(sorted(set(out)))
+
+    def claim(self, value: Any, entry: str, field: str) -> Claim:
+        raw = self.mapping(value, entry, field)
+        return Claim(self.text(raw.get("text"), entry, f"{field}.text"), self.refs(raw.get("refs"), entry, f"{field}.refs"))
+
+    def claims(self, value: Any, entry: str, field: str) -> tuple[Claim, ...]:
+        items = self.seq(value, entry, field)
+        if not items and isinstance(value, list):
+            self.problem(entry, field, "no claims")
+        return tuple(self.claim(v, entry, f"{field}[{i}]") for i, v in enumerate(items))
+
+    def cues(self, value: Any, entry: str, field: str) -> tuple[Cue, ...]:
+        out = []
+        for i, item in enumerate(self.seq(value, entry, field)):
+            where = f"{field}[{i}]"
+            if isinstance(item, dict):
+                phrase = self.text(item.get("phrase"), entry, f"{where}.phrase")
+                weight = item.get("weight", 1.0)
+                if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= 1:
+                    self.problem(entry, f"{where}.weight", f"weight must be a number in (0, 1], got {weight!r}")
+                    weight = 1.0
+                if phrase:
+                    out.append(Cue(phrase, float(weight)))
+            else:
+                phrase = self.text(item, entry, where)
+                if phrase:
+                    out.append(Cue(phrase))
+        return tuple(out)
+
+    def unique_id(self, value: Any, entry: str, seen: set, field: str = "id") -> Any:
+        if value in seen:
+            self.problem(entry, field, f"duplicate id {value!r}")
+        seen.add(value)
+        return value
+
+
+def _kind(value: Any) -> str:
+    return {bool: "a boolean", list: "a list", dict: "a mapping", type(None): "nothing"}.get(type(value), type(value).__name__)
+
+
+def _read_yaml(directory: Path, name: str, problems: list[Problem]) -> dict:
+    path = directory / name
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.append(Problem(name, "-", "-", "file is missing"))
+        return {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "-"
+        problems.append(Problem(name, where, "-", f"not valid YAML: {getattr(exc, 'problem', exc)}"))
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(name, "-", "-", f"cannot read: {exc}"))
+        return {}
+    if not isinstance(data, dict):
+        problems.append(Problem(name, "-", "-", f"expected a mapping at the top, got {_kind(data)}"))
+        return {}
+    return data
+
+
+def load_knowledge(directory: str | Path) -> Knowledge:
+    """Load and validate the knowledge base; raise KnowledgeError listing every problem."""
+    directory = Path(directory)
+    problems: list[Problem] = []
+    if not directory.is_dir():
+        raise KnowledgeError([Problem(str(directory), "-", "-", "knowledge directory not found")])
+    raw = {name: _read_yaml(directory, name, problems) for name in FILES}
+
+    review, references = _references(raw["references.yaml"], problems)
+    valid = set(references)
+    aspects, overview = _aspects(raw["aspects.yaml"], problems)
+    biologics = _biologics(raw["biologics.yaml"], problems, valid, aspects)
+    comparison = _comparison(raw["comparison.yaml"], problems, valid, aspects, biologics)
+    scenarios = _scenarios(raw["scenarios.yaml"], problems, valid, biologics)
+    topics = _topics(raw["topics.yaml"], problems, valid)
+    vocabulary = _vocabulary(raw["vocabulary.yaml"], problems)
+    messages = _messages(raw["messages.yaml"], problems)
+
+    kb = Knowledge(
+        version=messages.get("version", "unknown"),
+        review=review,
+        references=references,
+        biologics=biologics,
+        aspects=aspects,
+        overview=overview,
+        comparison=comparison,
+        scenarios=scenarios,
+        topics=topics,
+        vocabulary=vocabulary,
+        messages=messages,
+    )
+    if not problems:
+        # Imported here: the collision check needs the phrase matcher, which needs a Knowledge.
+        from bot.core.collisions import example_collisions
+
+        problems.extend(example_collisions(kb))
+    if problems:
+        raise KnowledgeError(problems)
+    return kb
+
+
+def _reference(r: _Reader, item: Any, entry: str) -> Reference:
+    item = r.mapping(item, entry, "-")
+    year = item.get("year")
+    if isinstance(year, bool) or not isinstance(year, int):
+        r.problem(entry, "year", f"expected a year, got {year!r}")
+        year = 0
+    return Reference(
+        id=item.get("id", 0) if isinstance(item.get("id"), int) else 0,
+        authors=r.texts(item.get("authors"), entry, "authors"),
+        title=r.text(item.get("title"), entry, "title"),
+        journal=r.text(item.get("journal"), entry, "journal"),
+        year=year,
+        volume=str(item.get("volume", "")),
+        issue=str(item.get("issue", "")),
+        pages=str(item.get("pages", "")),
+        doi=str(item.get("doi", "")),
+        et_al=bool(item.get("et_al", False)),
+    )
+
+
+def _references(data: dict, problems: list[Problem]) -> tuple[Review, dict[int, Reference]]:
+    r = _Reader(problems, "references.yaml")
+    raw_review = r.mapping(data.get("review"), "review", "-")
+    review = Review(
+        reference=_reference(r, raw_review, "review"),
+        affiliation=str(raw_review.get("affiliation", "")),
+        literature_through=r.text(raw_review.get("literature_through"), "review", "literature_through"),
+    )
+    if not review.reference.doi:
+        r.problem("review", "doi", "the review needs its DOI")
+    refs: dict[int, Reference] = {}
+    seen: set = set()
+    for i, item in enumerate(r.seq(data.get("references"), "references", "-")):
+        ident = item.get("id") if isinstance(item, dict) else None
+        entry = f"references[{i}] (id {ident})"
+        if isinstance(ident, bool) or not isinstance(ident, int) or ident < 1:
+            r.problem(entry, "id", f"reference ids are whole numbers from 1, got {ident!r}")
+            continue
+        r.unique_id(ident, entry, seen)
+        refs[ident] = _reference(r, item, entry)
+    if refs and sorted(refs) != list(range(1, max(refs) + 1)):
+        missing = sorted(set(range(1, max(refs) + 1)) - set(refs))
+        r.problem("references", "id", f"numbering has gaps: missing {missing}")
+    return review, refs
+
+
+def _aspects(data: dict, problems: list[Problem]) -> tuple[dict[str, Aspect], Overview]:
+    r = _Reader(problems, "aspects.yaml")
+    aspects: dict[str, Aspect] = {}
+    seen: set = set()
+    for i, item in enumerate(r.seq(data.get("aspects"), "aspects", "-")):
+        item = r.mapping(item, f"aspects[{i}]", "-")
+        ident = r.text(item.get("id"), f"aspects[{i}]", "id")
+        r.unique_id(ident, ident or f"aspects[{i}]", seen)
+        aspects[ident] = Aspect(
+            id=ident,
+            label=r.text(item.get("label"), ident, "label"),
+            cues=r.cues(item.get("cues"), ident, "cues"),
+            examples=r.texts(item.get("examples"), ident, "examples"),
+        )
+    raw = r.mapping(data.get("overview"), "overview", "-")
+    compose = r.texts(raw.get("compose_from"), "overview", "compose_from")
+    for name in compose:
+        if name not in aspects:
+            r.problem("overview", "compose_from", f"unknown aspect {name!r}")
+    overview = Overview(
+        label=r.text(raw.get("label"), "overview", "label"),
+        compose_from=compose,
+        cues=r.cues(raw.get("cues"), "overview", "cues"),
+    )
+    return aspects, overview
+
+
+def _biologics(data: dict, problems: list[Problem], valid: set[int], aspects: dict[str, Aspect]) -> dict[str, Biologic]:
+    r = _Reader(problems, "biologics.yaml", valid)
+    out: dict[str, Biologic] = {}
+    seen: set = set()
+    for i, item in enumerate(r.seq(data.get("biologics"), "biologics", "-")):
+        item = r.mapping(item, f"biologics[{i}]", "-")
+        ident = r.text(item.get("id"), f"biologics[{i}]", "id")
+        r.unique_id(ident, ident or f"biologics[{i}]", seen)
+        ev = r.mapping(item.get("evidence"), ident, "evidence")
+        level = r.text(ev.get("level"), ident, "evidence.level")
+        if level and level not in EVIDENCE_LEVELS:
+            r.problem(ident, "evidence.level", f"must be one of {', '.join(EVIDENCE_LEVELS)}, got {level!r}")
+        raw_aspects = r.mapping(item.get("aspects"), ident, "aspects")
+        claims = {}
+        for name, value in raw_aspects.items():
+            if name not in aspects:
+                r.problem(ident, f"aspects.{name}", f"unknown aspect (known: {', '.join(aspects)})")
+                continue
+            claims[name] = r.claims(value, ident, f"aspects.{name}")
+        for name in aspects:
+            if name not in raw_aspects:
+                r.problem(ident, f"aspects.{name}", "missing: every biologic needs every aspect")
+        out[ident] = Biologic(
+            id=ident,
+            name=r.text(item.get("name"), ident, "name"),
+            short=r.text(item.get("short"), ident, "short"),
+            synonyms=r.texts(item.get("synonyms"), ident, "synonyms"),
+            evidence=Evidence(level, r.text(ev.get("label"), ident, "evidence.label"), r.refs(ev.get("refs"), ident, "evidence.refs")),
+            aspects=claims,
+        )
+    if not out:
+        r.problem("biologics", "-", "no biologics defined")
+    return out
+
+
+def _comparison(data: dict, problems: list[Problem], valid: set[int], aspects: dict, biologics: dict) -> Comparison:
+    r = _Reader(problems, "comparison.yaml", valid)
+    params = []
+    seen: set = set()
+    for i, item in enumerate(r.seq(data.get("parameters"), "parameters", "-")):
+        item = r.mapping(item, f"parameters[{i}]", "-")
+        aspect = r.text(item.get("aspect"), f"parameters[{i}]", "aspect")
+        entry = aspect or f"parameters[{i}]"
+        r.unique_id(aspect, entry, seen, "aspect")
+        if aspect and aspect not in aspects:
+            r.problem(entry, "aspect", f"unknown aspect {aspect!r}")
+        raw_cells = r.mapping(item.get("cells"), entry, "cells")
+        cells = {}
+        for bio in biologics:
+            if bio not in raw_cells:
+                r.problem(entry, f"cells.{bio}", "missing: every row needs a cell for every biologic")
+            else:
+                cells[bio] = r.claim(raw_cells[bio], entry, f"cells.{bio}")
+        for bio in raw_cells:
+            if bio not in biologics:
+                r.problem(entry, f"cells.{bio}", "unknown biologic")
+        params.append(Parameter(aspect, r.text(item.get("label"), entry, "label"), cells))
+    hier = r.mapping(data.get("hierarchy"), "hierarchy", "-")
+    order = r.texts(hier.get("order"), "hierarchy", "order")
+    if sorted(order) != sorted(biologics):
+        r.problem("hierarchy", "order", f"must list each biologic once: {', '.join(biologics)}")
+    return Comparison(
+        title=r.text(data.get("title"), "comparison", "title"),
+        parameters=tuple(params),
+        hierarchy=order,
+        hierarchy_claim=r.claim(hier.get("claim"), "hierarchy", "claim"),
+    )
+
+
+def _scenarios(data: dict, problems: list[Problem], valid: set[int], biologics: dict) -> dict[str, Scenario]:
+    r = _Reader(problems, "scenarios.yaml", valid)
+    out: dict[str, Scenario] = {}
+    seen: set = set()
+    for i, item in enumerate(r.seq(data.get("scenarios"), "scenarios", "-")):
+        item = r.mapping(item, f"scenarios[{i}]", "-")
+        ident = r.text(item.get("id"), f"scenarios[{i}]", "id")
+        r.unique_id(ident, ident or f"scenarios[{i}]", seen)
+        choice = r.texts(item.get("choice"), ident, "choice")
+        for bio in choice:
+            if bio not in biologics:
+                r.problem(ident, "choice", f"unknown biologic {bio!r}")
+        out[ident] = Scenario(
+            id=ident,
+            label=r.text(item.get("label"), ident, "label"),
+            choice=choice,
+            choice_label=r.text(item.get("choice_label"), ident, "choice_label"),
+            rationale=r.claim(item.get("rationale"), ident, "rationale"),
+            cues=r.cues(item.get("cues"), ident, "cues"),
+            examples=r.texts(item.get("examples"), ident, "examples"),
+        )
+    return out
+
+
+def _topics(data: dict, problems: list[Problem], valid: set[int]) -> dict[str, Topic]:
+    r = _Reader(problems, "topics.yaml", valid)
+    out: dict[str, Topic] = {}
+    seen: set = set()
+    for i, item in enumerate(r.seq(data.get("topics"), "topics", "-")):
+        item = r.mapping(item, f"topics[{i}]", "-")
+        ident = r.text(item.get("id"), f"topics[{i}]", "id")
+        r.unique_id(ident, ident or f"topics[{i}]", seen)
+        out[ident] = Topic(
+            id=ident,
+            title=r.text(item.get("title"), ident, "title"),
+            cues=r.cues(item.get("cues"), ident, "cues"),
+            examples=r.texts(item.get("examples"), ident, "examples"),
+            claims=r.claims(item.get("claims"), ident, "claims"),
+        )
+    return out
+
+
+def _vocabulary(data: dict, problems: list[Problem]) -> Vocabulary:
+    r = _Reader(problems, "vocabulary.yaml")
+    return Vocabulary(**{key: r.texts(data.get(key), key, "-") for key in VOCABULARY_KEYS})
+
+
+def _messages(data: dict, problems: list[Problem]) -> dict[str, str]:
+    r = _Reader(problems, "messages.yaml")
+    return {key: r.text(data.get(key), key, "-") for key in MESSAGE_KEYS}

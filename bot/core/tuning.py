@@ -1,0 +1,37 @@
+"""Every number that decides whether regenbot answers, in one place.
+
+The values are chosen with ``regenbot eval --sweep`` on the project's evaluation set
+(see README, "Evaluation"), not by feel; change them only together with that sweep.
+"""
+
+# Below this confidence (0-100) the bot says "not covered" instead of answering.
+ANSWER_THRESHOLD = 70.0
+# When the two best different answers are closer than this, the question is ambiguous:
+# offer both instead of guessing one.
+AMBIGUITY_MARGIN = 8.0
+# A "did you mean" suggestion must reach at least this confidence.
+SUGGESTION_FLOOR = 40.0
+MAX_SUGGESTIONS = 3
+
+# Spelling correction: the least rapidfuzz ratio at which a word of this many characters
+# is taken as a misspelling of a known word. Words of 4 characters or fewer must match
+# exactly: at that length one typo turns "hair" into "pair".
+FUZZY_MIN_LENGTH = 5
+FUZZY_CUTOFF_SHORT = 83.0  # 5-6 characters
+FUZZY_CUTOFF_LONG = 85.0  # 7 or more
+
+# How much a word explains when a candidate answer does not use it.
+DOMAIN_WORD_CREDIT = 0.75  # a word from the knowledge base that is not a cue
+UNUSED_CUE_CREDIT = 0.3  # a cue for something else: the question asked for more
+UNKNOWN_WORD_MASS = 1.5  # a word the knowledge base has never seen weighs more
+
+# Priors break ties between different kinds of answer.
+PRIOR = {
+    "reference": 1.0,
+    "biologic": 1.0,
+    "scenario": 1.0,
+    "topic": 0.97,
+    "compare": 0.96,
+    "context": 0.99,
+    "phrase": 0.9,
+}

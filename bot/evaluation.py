@@ -1,0 +1,189 @@
+"""Measure the matcher on a question set: the numbers that justify the thresholds.
+
+A case is answered correctly when the bot answers, picks the expected intent and the
+reply contains every expected phrase group. The threshold sweep re-scores the same
+matches at other thresholds, so the trade-off behind ``tuning.ANSWER_THRESHOLD`` is
+visible in one table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.core import tuning
+from bot.pipeline import Pipeline
+
+DEFAULT_QUESTIONS = Path(__file__).resolve().parent.parent / "benchmarks" / "questions.yaml"
+NONE = "(not answered)"
+
+
+@dataclass(frozen=True)
+class Case:
+    kind: str  # in | oos | oos_hard
+    topic: str
+    q: str
+    expect: tuple[tuple[str, ...], ...] = ()
+    after: tuple[str, ...] = ()  # earlier questions in the same conversation
+
+
+@dataclass
+class Outcome:
+    case: Case
+    answered: bool
+    intent: str | None
+    score: float
+    reason: str
+    text: str
+    cited: bool
+    best_intent: str | None
+
+    @property
+    def correct(self) -> bool:
+        if self.case.kind != "in":
+            return not self.answered
+        if not self.answered or self.intent != self.case.topic:
+            return False
+        low = self.text.lower()
+        return all(any(alt.lower() in low for alt in group) for group in self.case.expect)
+
+
+@dataclass
+class Report:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def _of(self, kind: str) -> list[Outcome]:
+        return [o for o in self.outcomes if o.case.kind == kind]
+
+    @staticmethod
+    def _rate(items: list[Outcome]) -> float:
+        return sum(o.correct for o in items) / len(items) if items else 0.0
+
+    @property
+    def in_scope(self) -> float:
+        return self._rate(self._of("in"))
+
+    @property
+    def out_of_scope(self) -> float:
+        return self._rate(self._of("oos") + self._of("oos_hard"))
+
+    @property
+    def citation_coverage(self) -> float:
+        items = [o for o in self._of("in") if not o.case.topic.startswith("refs.")]
+        return sum(o.answered and o.cited for o in items) / len(items) if items else 0.0
+
+    def per_intent(self) -> dict[str, tuple[float, float, float, int]]:
+        """precision, recall, F1 and support for every expected in-scope intent."""
+        pairs = [(o.case.topic, o.intent if o.answered else NONE) for o in self._of("in")]
+        pairs += [(NONE, o.intent if o.answered else NONE) for o in self._of("oos") + self._of("oos_hard")]
+        out = {}
+        for label in sorted({t for t, _ in pairs if t != NONE}):
+            tp = sum(t == label and p == label for t, p in pairs)
+            fp = sum(t != label and p == label for t, p in pairs)
+            fn = sum(t == label and p != label for t, p in pairs)
+            precision = tp / (tp + fp) if tp + fp else 0.0
+            recall = tp / (tp + fn) if tp + fn else 0.0
+            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+            out[label] = (precision, recall, f1, tp + fn)
+        return out
+
+    def macro_f1(self) -> float:
+        scores = [f for _, _, f, _ in self.per_intent().values()]
+        return sum(scores) / len(scores) if scores else 0.0
+
+    def confusion(self) -> Counter:
+        pairs: Counter = Counter()
+        for o in self.outcomes:
+            expected = o.case.topic if o.case.kind == "in" else NONE
+            got = o.intent if o.answered else NONE
+            if expected != got:
+                pairs[(expected, got)] += 1
+        return pairs
+
+    def sweep(self, thresholds: list[float]) -> list[tuple[float, float, float]]:
+        """(threshold, in-scope intent accuracy, out-of-scope rejection) at each threshold."""
+        rows = []
+        for t in thresholds:
+            ins = self._of("in")
+            oos = self._of("oos") + self._of("oos_hard")
+            ok_in = sum(o.best_intent == o.case.topic and o.score >= t and o.reason != "ambiguous" for o in ins)
+            ok_oos = sum(not (o.score >= t and o.reason not in ("ambiguous", "unknown_reference")) for o in oos)
+            rows.append((t, ok_in / len(ins) if ins else 0.0, ok_oos / len(oos) if oos else 0.0))
+        return rows
+
+
+def load_cases(path: str | Path) -> list[Case]:
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
+    cases = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict) or "q" not in item or item.get("kind") not in ("in", "oos", "oos_hard"):
+            raise ValueError(f"{path}: case {i}: needs kind (in|oos|oos_hard) and q")
+        expect = tuple(tuple(str(a) for a in group) for group in item.get("expect") or ())
+        cases.append(Case(item["kind"], str(item.get("topic", item["kind"])), str(item["q"]), expect,
+                          tuple(str(a) for a in item.get("after") or ())))
+    return cases
+
+
+_CITED = re.compile(r"\[\d+(?:[\s,–-]+\d+)*\]")
+
+
+def evaluate(pipeline: Pipeline, cases: list[Case]) -> Report:
+    report = Report()
+    for n, case in enumerate(cases):
+        conversation = ("eval", n)
+        for earlier in case.after:
+            pipeline.ask(earlier, conversation=conversation, frontend="eval")
+        reply = pipeline.ask(case.q, conversation=conversation, frontend="eval")
+        pipeline.forget(conversation)
+        text = reply.plain()
+        a = reply.answer
+        best = a.intent if a.answered else _best_intent(a)
+        report.outcomes.append(Outcome(case, a.answered, a.intent, a.score, a.reason, text,
+                                       bool(_CITED.search(text)), best))
+    return report
+
+
+def _best_intent(answer: Any) -> str | None:
+    return answer.suggestions[0].intent if answer.suggestions else None
+
+
+def format_report(report: Report, *, verbose: bool = False, sweep: bool = False) -> str:
+    lines = []
+    n_in = len(report._of("in"))
+    n_oos = len(report._of("oos")) + len(report._of("oos_hard"))
+    lines.append(f"questions: {len(report.outcomes)} ({n_in} in scope, {n_oos} out of scope)")
+    lines.append(f"in-scope answered correctly: {report.in_scope:.1%}")
+    lines.append(f"out-of-scope rejected:       {report.out_of_scope:.1%}")
+    hard = report._of("oos_hard")
+    if hard:
+        lines.append(f"  of which hard (name a biologic): {report._rate(hard):.1%}")
+    lines.append(f"citation coverage:           {report.citation_coverage:.1%}")
+    lines.append(f"macro F1 over intents:       {report.macro_f1():.3f}")
+    lines.append("")
+    lines.append(f"{'intent':28} {'prec':>6} {'recall':>6} {'F1':>6} {'n':>4}")
+    for label, (p, r, f, n) in report.per_intent().items():
+        lines.append(f"{label:28} {p:6.2f} {r:6.2f} {f:6.2f} {n:4d}")
+    confusion = report.confusion()
+    lines.append("")
+    lines.append("confusions (expected -> got: count):" if confusion else "confusions: none")
+    for (expected, got), count in confusion.most_common():
+        lines.append(f"  {expected} -> {got}: {count}")
+    if sweep:
+        lines.append("")
+        lines.append(f"threshold sweep (current {tuning.ANSWER_THRESHOLD:g}):")
+        lines.append(f"{'threshold':>9} {'in-scope':>9} {'oos-rejected':>13}")
+        for t, a, b in report.sweep([float(x) for x in range(40, 96, 5)]):
+            mark = "  <- chosen" if t == tuning.ANSWER_THRESHOLD else ""
+            lines.append(f"{t:9.0f} {a:9.1%} {b:13.1%}{mark}")
+    if verbose:
+        lines.append("")
+        for o in report.outcomes:
+            if not o.correct:
+                lines.append(f"MISS [{o.case.kind} {o.case.topic}] {o.case.q!r} -> answered={o.answered} "
+                             f"intent={o.intent} best={o.best_intent} score={o.score:.1f} reason={o.reason}")
+    return "\n".join(lines)
