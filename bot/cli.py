@@ -36,8 +36,10 @@ def build_pipeline(args: argparse.Namespace) -> Pipeline:
 
 # -- commands ---------------------------------------------------------------------------
 
-def cmd_chat(args: argparse.Namespace, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+
+def cmd_chat(args: argparse.Namespace) -> int:
     """A console conversation through the same pipeline as Telegram."""
+    stdin, stdout = sys.stdin, sys.stdout
     pipeline = build_pipeline(args)
     interactive = stdin.isatty()
     print(f"regenbot — knowledge base {pipeline.kb.version}. {CHAT_HELP}", file=stdout)
@@ -74,7 +76,7 @@ def cmd_chat(args: argparse.Namespace, stdin: TextIO = sys.stdin, stdout: TextIO
         print(("\n" if not interactive else "") + body, file=stdout, flush=True)
 
 
-def _slash(pipeline: Pipeline, text: str):  # noqa: ANN202 - Reply | None
+def _slash(pipeline: Pipeline, text: str):
     command, _, rest = text[1:].partition(" ")
     if command == "ref":
         return pipeline.ask(f"reference {rest.strip()}" if rest.strip() else "references")
@@ -85,8 +87,9 @@ def _slash(pipeline: Pipeline, text: str):  # noqa: ANN202 - Reply | None
     return None
 
 
-def cmd_ask(args: argparse.Namespace, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question, or one per stdin line with ``-`` (one JSON object a line)."""
+    stdin, stdout = sys.stdin, sys.stdout
     pipeline = build_pipeline(args)
     if args.question == ["-"]:
         for n, line in enumerate(stdin):
@@ -103,28 +106,30 @@ def cmd_ask(args: argparse.Namespace, stdin: TextIO = sys.stdin, stdout: TextIO 
     return 0
 
 
-def _print_reply(reply, as_json: bool, stdout: TextIO) -> None:  # noqa: ANN001
+def _print_reply(reply, as_json: bool, stdout: TextIO) -> None:
     if as_json:
         print(json.dumps(reply.as_json(), ensure_ascii=False), file=stdout, flush=True)
     else:
         print(reply.plain() + "\n", file=stdout, flush=True)
 
 
-def cmd_kb_check(args: argparse.Namespace, stdout: TextIO = sys.stdout) -> int:
+def cmd_kb_check(args: argparse.Namespace) -> int:
     """Validate the knowledge base and print every problem (exit 1 if any)."""
     try:
         kb = load_knowledge(knowledge_dir(args))
     except KnowledgeError as exc:
-        print(exc.report(), file=stdout)
+        print(exc.report())
         return 1
     claims = sum(len(c) for b in kb.biologics.values() for c in b.aspects.values())
-    print(f"knowledge base OK: version {kb.version}, {len(kb.biologics)} biologics, {len(kb.aspects)} aspects, "
-          f"{claims} biologic claims, {len(kb.comparison.parameters)} comparison rows, {len(kb.scenarios)} scenarios, "
-          f"{len(kb.topics)} topics, {len(kb.references)} references", file=stdout)
+    print(
+        f"knowledge base OK: version {kb.version}, {len(kb.biologics)} biologics, {len(kb.aspects)} aspects, "
+        f"{claims} biologic claims, {len(kb.comparison.parameters)} comparison rows, {len(kb.scenarios)} scenarios, "
+        f"{len(kb.topics)} topics, {len(kb.references)} references"
+    )
     return 0
 
 
-def cmd_eval(args: argparse.Namespace, stdout: TextIO = sys.stdout) -> int:
+def cmd_eval(args: argparse.Namespace) -> int:
     """Print accuracy, rejection, per-intent F1, confusions and the threshold sweep."""
     from bot.evaluation import DEFAULT_QUESTIONS, evaluate, format_report, load_cases
 
@@ -135,11 +140,12 @@ def cmd_eval(args: argparse.Namespace, stdout: TextIO = sys.stdout) -> int:
         print(f"regenbot eval: cannot read questions: {exc}", file=sys.stderr)
         return EXIT_USAGE
     report = evaluate(build_pipeline(args), cases)
-    print(format_report(report, verbose=args.verbose, sweep=args.sweep), file=stdout)
+    print(format_report(report, verbose=args.verbose, sweep=args.sweep))
     return 0
 
 
 # -- parser -----------------------------------------------------------------------------
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="regenbot", description=__doc__.splitlines()[0])

@@ -124,8 +124,15 @@ def load_cases(path: str | Path) -> list[Case]:
         if not isinstance(item, dict) or "q" not in item or item.get("kind") not in ("in", "oos", "oos_hard"):
             raise ValueError(f"{path}: case {i}: needs kind (in|oos|oos_hard) and q")
         expect = tuple(tuple(str(a) for a in group) for group in item.get("expect") or ())
-        cases.append(Case(item["kind"], str(item.get("topic", item["kind"])), str(item["q"]), expect,
-                          tuple(str(a) for a in item.get("after") or ())))
+        cases.append(
+            Case(
+                item["kind"],
+                str(item.get("topic", item["kind"])),
+                str(item["q"]),
+                expect,
+                tuple(str(a) for a in item.get("after") or ()),
+            )
+        )
     return cases
 
 
@@ -143,8 +150,9 @@ def evaluate(pipeline: Pipeline, cases: list[Case]) -> Report:
         text = reply.plain()
         a = reply.answer
         best = a.intent if a.answered else _best_intent(a)
-        report.outcomes.append(Outcome(case, a.answered, a.intent, a.score, a.reason, text,
-                                       bool(_CITED.search(text)), best))
+        report.outcomes.append(
+            Outcome(case, a.answered, a.intent, a.score, a.reason, text, bool(_CITED.search(text)), best)
+        )
     return report
 
 
@@ -184,6 +192,8 @@ def format_report(report: Report, *, verbose: bool = False, sweep: bool = False)
         lines.append("")
         for o in report.outcomes:
             if not o.correct:
-                lines.append(f"MISS [{o.case.kind} {o.case.topic}] {o.case.q!r} -> answered={o.answered} "
-                             f"intent={o.intent} best={o.best_intent} score={o.score:.1f} reason={o.reason}")
+                lines.append(
+                    f"MISS [{o.case.kind} {o.case.topic}] {o.case.q!r} -> answered={o.answered} "
+                    f"intent={o.intent} best={o.best_intent} score={o.score:.1f} reason={o.reason}"
+                )
     return "\n".join(lines)

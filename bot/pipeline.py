@@ -97,8 +97,15 @@ class Pipeline:
     def from_directory(cls, directory: str | Path | None = None, **kwargs: Any) -> Pipeline:
         return cls(load_knowledge(directory or DEFAULT_KNOWLEDGE_DIR), **kwargs)
 
-    def ask(self, text: str, *, conversation: Hashable = "console", frontend: str = "console",
-            chat_type: str = "private", user: str | int | None = None) -> Reply:
+    def ask(
+        self,
+        text: str,
+        *,
+        conversation: Hashable = "console",
+        frontend: str = "console",
+        chat_type: str = "private",
+        user: str | int | None = None,
+    ) -> Reply:
         started = time.perf_counter()
         question = normalise(text)
         previous = self.contexts.get(conversation)
@@ -109,8 +116,15 @@ class Pipeline:
         self._log(text, question.text, match, answer, latency, frontend, chat_type, user)
         return Reply(answer, text, latency, match.used_context)
 
-    def ask_id(self, answer_id: str, *, conversation: Hashable = "console", frontend: str = "console",
-               chat_type: str = "private", user: str | int | None = None) -> Reply | None:
+    def ask_id(
+        self,
+        answer_id: str,
+        *,
+        conversation: Hashable = "console",
+        frontend: str = "console",
+        chat_type: str = "private",
+        user: str | int | None = None,
+    ) -> Reply | None:
         """Answer a suggestion button or deep link; None when the id is stale or forged."""
         started = time.perf_counter()
         answer = self.composer.answer_for_id(answer_id)
@@ -125,21 +139,32 @@ class Pipeline:
     def forget(self, conversation: Hashable) -> None:
         self.contexts.forget(conversation)
 
-    def _log(self, text: str, normalised: str, match: Match, answer: Answer, latency: float,
-             frontend: str, chat_type: str, user: str | int | None) -> None:
-        self.sink.record(QueryRecord(
-            question=text,
-            normalised=normalised,
-            frontend=frontend,
-            chat_type=chat_type,
-            user=user,
-            intent=match.intent,
-            slots=match.slots.as_dict(),
-            score=round(match.score, 1),
-            answered=answer.answered,
-            reason=answer.reason,
-            suggestions=tuple(s.answer_id for s in answer.suggestions),
-            latency_ms=latency,
-            kb_version=self.kb.version,
-            used_context=match.used_context,
-        ))
+    def _log(
+        self,
+        text: str,
+        normalised: str,
+        match: Match,
+        answer: Answer,
+        latency: float,
+        frontend: str,
+        chat_type: str,
+        user: str | int | None,
+    ) -> None:
+        self.sink.record(
+            QueryRecord(
+                question=text,
+                normalised=normalised,
+                frontend=frontend,
+                chat_type=chat_type,
+                user=user,
+                intent=match.intent,
+                slots=match.slots.as_dict(),
+                score=round(match.score, 1),
+                answered=answer.answered,
+                reason=answer.reason,
+                suggestions=tuple(s.answer_id for s in answer.suggestions),
+                latency_ms=latency,
+                kb_version=self.kb.version,
+                used_context=match.used_context,
+            )
+        )

@@ -102,7 +102,7 @@ class Composer:
             chosen = tuple(b for b in kb.comparison.hierarchy if b in bios) if bios else kb.comparison.hierarchy
             return f"compare.{aspect}", Slots(chosen, None if aspect == "all" else aspect)
         if head == "scn" and rest in kb.scenarios:
-            return f"scenario.{rest}", Slots(scenario=rest)
+            return f"scenario.{rest}", Slots(kb.scenarios[rest].choice, scenario=rest)
         if head == "ref" and rest.isdigit() and int(rest) in kb.references:
             return "refs.lookup", Slots(ref=int(rest))
         if answer_id == "refs":
@@ -246,7 +246,9 @@ class Composer:
                 lines.append((Span(row.label, "b"),))
             for bio_id in slots.biologics:
                 cell = row.cells[bio_id]
-                lines.append((Span("• "), Span(kb.biologics[bio_id].short + ": ", "b"), Span(f"{cell.text} {cite(cell.refs)}")))
+                lines.append(
+                    (Span("• "), Span(kb.biologics[bio_id].short + ": ", "b"), Span(f"{cell.text} {cite(cell.refs)}"))
+                )
         if slots.aspect in (None, "evidence"):
             claim = kb.comparison.hierarchy_claim
             lines += [BLANK, (Span(f"{claim.text} {cite(claim.refs)}"),)]

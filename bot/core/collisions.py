@@ -38,5 +38,9 @@ def example_collisions(kb: Knowledge) -> list:
             if j > i and (owners[i][0], owners[i][1]) != (owners[j][0], owners[j][1]):
                 f, entry, fld, text = owners[i]
                 other = owners[j]
-                problems.append(Problem(f, entry, fld, f"example {text!r} collides with {other[0]} {other[1]} {other[2]} {other[3]!r}"))
+                problems.append(
+                    Problem(
+                        f, entry, fld, f"example {text!r} collides with {other[0]} {other[1]} {other[2]} {other[3]!r}"
+                    )
+                )
     return problems

@@ -18,8 +18,9 @@ DEFAULT_CAPACITY = 5000
 
 
 class ContextStore:
-    def __init__(self, ttl: float = DEFAULT_TTL, capacity: int = DEFAULT_CAPACITY,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, ttl: float = DEFAULT_TTL, capacity: int = DEFAULT_CAPACITY, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         if capacity < 1 or ttl <= 0:
             raise ValueError("capacity must be >= 1 and ttl > 0")
         self.ttl = ttl

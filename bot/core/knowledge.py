@@ -155,6 +155,8 @@ class Vocabulary:
     reference: tuple[str, ...]
     references_list: tuple[str, ...]
     about: tuple[str, ...]
+    not_covered: tuple[str, ...]
+    fillers: tuple[str, ...]
     generic: tuple[str, ...]
 
 

@@ -19,6 +19,8 @@ from bot.core.knowledge import Cue, Knowledge
 from bot.core.normalise import Normalised, phrase_tokens
 
 PLACEHOLDER = "it"
+# Pronouns read as the placeholder: "do they work" and "does PRP work" share cues.
+PRONOUNS = {"they": PLACEHOLDER, "them": PLACEHOLDER, "these": PLACEHOLDER, "those": PLACEHOLDER}
 # Kinds of hit that only shape a question ("which", "what about"): leaving one unused
 # costs little.
 FUNCTION_KINDS = frozenset({"followup", "selection"})
@@ -56,6 +58,7 @@ class Extraction:
     hits: tuple[Hit, ...]
     domain: tuple[int, ...]  # positions of known words that no cue phrase matched
     unknown: tuple[int, ...]  # positions of words the knowledge base has never seen
+    outside: tuple[int, ...]  # positions of words naming something not covered ("hair")
     numbers: tuple[tuple[int, int], ...]  # (position, value)
 
     def of(self, kind: str) -> list[Hit]:
@@ -82,7 +85,9 @@ class Lexicon:
 
     def __init__(self, kb: Knowledge) -> None:
         self.kb = kb
-        self.generic = frozenset(t for w in kb.vocabulary.generic for t in phrase_tokens(w))
+        self.not_covered = frozenset(t for w in kb.vocabulary.not_covered for t in phrase_tokens(w))
+        self.fillers = frozenset(t for w in kb.vocabulary.fillers for t in phrase_tokens(w))
+        self.generic = frozenset(t for w in kb.vocabulary.generic for t in phrase_tokens(w)) | self.fillers
         self.bio_phrases: dict[tuple[str, ...], Concept] = {}
         self.phrases: dict[tuple[str, ...], list[Concept]] = {}
         for bio in kb.biologics.values():
@@ -104,7 +109,7 @@ class Lexicon:
                 self._add(phrase_tokens(surname), Concept("author", str(ref.id), 0.9))
         self.max_n = max(len(k) for k in (*self.phrases, *self.bio_phrases))
 
-        words = set(self.generic)
+        words = set(self.generic) | set(self.not_covered)
         for key in (*self.phrases, *self.bio_phrases):
             words.update(key)
         words.discard(PLACEHOLDER)
@@ -119,6 +124,7 @@ class Lexicon:
             self._add(phrase_tokens(cue.phrase), Concept(kind, value, cue.weight))
 
     def _add(self, key: tuple[str, ...], concept: Concept) -> None:
+        key = tuple(PRONOUNS.get(t, t) for t in key)
         if key:
             bucket = self.phrases.setdefault(key, [])
             if concept not in bucket:
@@ -153,21 +159,22 @@ class Lexicon:
         i = 0
         while i < len(tokens):
             for n in range(min(self.max_n, len(tokens) - i), 0, -1):
-                concept = self.bio_phrases.get(tokens[i:i + n])
+                concept = self.bio_phrases.get(tokens[i : i + n])
                 if concept:
-                    hits.append(Hit(concept, i, i + n, min(strength[i:i + n]), False))
+                    hits.append(Hit(concept, i, i + n, min(strength[i : i + n]), False))
                     folded.append((PLACEHOLDER, i, i + n))
                     i += n
                     break
             else:
-                folded.append((tokens[i], i, i + 1))
+                if tokens[i] not in self.fillers:
+                    folded.append((PRONOUNS.get(tokens[i], tokens[i]), i, i + 1))
                 i += 1
 
         # Pass 2: cue phrases over the folded sequence, longest match first.
         j = 0
         while j < len(folded):
             for n in range(min(self.max_n, len(folded) - j), 0, -1):
-                window = folded[j:j + n]
+                window = folded[j : j + n]
                 key = tuple(w[0] for w in window)
                 concepts = self.phrases.get(key)
                 if not concepts:
@@ -185,11 +192,14 @@ class Lexicon:
                 j += 1
 
         covered = {p for h in hits for p in range(h.start, h.end)}
-        domain, unknown, numbers = [], [], []
+        domain, unknown, outside, numbers = [], [], [], []
         for p, tok in enumerate(tokens):
             if tok.isdigit():
                 numbers.append((p, int(tok[:6])))
             if p in covered or tok in self.generic:
+                continue
+            if question.tokens[p] in self.not_covered or tok in self.not_covered:
+                outside.append(p)
                 continue
             if unknown_flags[p]:
                 unknown.append(p)
@@ -197,7 +207,7 @@ class Lexicon:
                 domain.append(p)
             else:
                 unknown.append(p)
-        return Extraction(tokens, tuple(hits), tuple(domain), tuple(unknown), tuple(numbers))
+        return Extraction(tokens, tuple(hits), tuple(domain), tuple(unknown), tuple(outside), tuple(numbers))
 
 
 def _is_bio(hits: list[Hit], position: int) -> bool:

@@ -42,11 +42,31 @@ FILES = (
     "messages.yaml",
 )
 MESSAGE_KEYS = (
-    "version", "disclaimer", "evidence_prefix", "sources_prefix", "sources_hint",
-    "not_covered", "did_you_mean", "ambiguous", "covered_topics", "unknown_reference",
-    "references_title", "review_title", "review_current_through",
+    "version",
+    "disclaimer",
+    "evidence_prefix",
+    "sources_prefix",
+    "sources_hint",
+    "not_covered",
+    "did_you_mean",
+    "ambiguous",
+    "covered_topics",
+    "unknown_reference",
+    "references_title",
+    "review_title",
+    "review_current_through",
 )
-VOCABULARY_KEYS = ("followup", "compare", "selection", "reference", "references_list", "about", "generic")
+VOCABULARY_KEYS = (
+    "followup",
+    "compare",
+    "selection",
+    "reference",
+    "references_list",
+    "about",
+    "not_covered",
+    "fillers",
+    "generic",
+)
 
 
 @dataclass(frozen=True)
@@ -130,7 +150,9 @@ class _Reader:
 
     def claim(self, value: Any, entry: str, field: str) -> Claim:
         raw = self.mapping(value, entry, field)
-        return Claim(self.text(raw.get("text"), entry, f"{field}.text"), self.refs(raw.get("refs"), entry, f"{field}.refs"))
+        return Claim(
+            self.text(raw.get("text"), entry, f"{field}.text"), self.refs(raw.get("refs"), entry, f"{field}.refs")
+        )
 
     def claims(self, value: Any, entry: str, field: str) -> tuple[Claim, ...]:
         items = self.seq(value, entry, field)
@@ -164,7 +186,9 @@ class _Reader:
 
 
 def _kind(value: Any) -> str:
-    return {bool: "a boolean", list: "a list", dict: "a mapping", type(None): "nothing"}.get(type(value), type(value).__name__)
+    return {bool: "a boolean", list: "a list", dict: "a mapping", type(None): "nothing"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def _read_yaml(directory: Path, name: str, problems: list[Problem]) -> dict:
@@ -329,7 +353,9 @@ def _biologics(data: dict, problems: list[Problem], valid: set[int], aspects: di
             name=r.text(item.get("name"), ident, "name"),
             short=r.text(item.get("short"), ident, "short"),
             synonyms=r.texts(item.get("synonyms"), ident, "synonyms"),
-            evidence=Evidence(level, r.text(ev.get("label"), ident, "evidence.label"), r.refs(ev.get("refs"), ident, "evidence.refs")),
+            evidence=Evidence(
+                level, r.text(ev.get("label"), ident, "evidence.label"), r.refs(ev.get("refs"), ident, "evidence.refs")
+            ),
             aspects=claims,
         )
     if not out:

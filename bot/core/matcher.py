@@ -89,6 +89,10 @@ class Matcher:
             self._phrases.append(canonical)
             self._phrase_targets.append((kind, ident))
 
+    def scenario_slots(self, scenario: str) -> Slots:
+        """A scenario's slots carry its recommended biologics, for follow-ups."""
+        return Slots(self.kb.scenarios[scenario].choice, scenario=scenario)
+
     # -- public -------------------------------------------------------------------------
 
     def match(self, question: Normalised, context: Frame | None = None) -> Match:
@@ -104,8 +108,19 @@ class Matcher:
             return Match(False, best.intent, best.slots, best.score, "low_confidence", suggestions, used_context, ex)
         rival = next((c for c in ranked[1:] if c.family == best.family), None)
         if rival and best.score - rival.score < tuning.AMBIGUITY_MARGIN:
-            close = tuple(c for c in ranked if c.family == best.family and best.score - c.score < tuning.AMBIGUITY_MARGIN)
-            return Match(False, best.intent, best.slots, best.score, "ambiguous", close[: tuning.MAX_SUGGESTIONS], used_context, ex)
+            close = tuple(
+                c for c in ranked if c.family == best.family and best.score - c.score < tuning.AMBIGUITY_MARGIN
+            )
+            return Match(
+                False,
+                best.intent,
+                best.slots,
+                best.score,
+                "ambiguous",
+                close[: tuning.MAX_SUGGESTIONS],
+                used_context,
+                ex,
+            )
         if best.intent == "refs.lookup" and best.slots.ref not in self.kb.references:
             return Match(False, best.intent, best.slots, best.score, "unknown_reference", (), False, ex)
         return Match(True, best.intent, best.slots, best.score, "answered", (), used_context, ex)
@@ -120,11 +135,15 @@ class Matcher:
         def ids(*groups: list[Hit]) -> set[int]:
             return {idx[id(h)] for g in groups for h in g}
 
-        def add(intent: str, slots: Slots, family: str, consumed: set[int], prior: str, numbers: tuple[int, ...] = ()) -> None:
+        def add(
+            intent: str, slots: Slots, family: str, consumed: set[int], prior: str, numbers: tuple[int, ...] = ()
+        ) -> None:
             score = self._score(ex, consumed, tuning.PRIOR[prior], numbers)
             key = (intent, slots)
             if key not in out or out[key].score < score:
-                out[key] = Candidate(intent, slots, family, round(score, 1), "context" if prior == "context" else "slots")
+                out[key] = Candidate(
+                    intent, slots, family, round(score, 1), "context" if prior == "context" else "slots"
+                )
 
         by_kind: dict[str, list[Hit]] = {}
         for h in hits:
@@ -167,7 +186,13 @@ class Matcher:
                 add(f"{bio}.{aspect}", Slots((bio,), aspect), "biologic", base | ids(group) | extra, "biologic")
             if not aspects:
                 if scenarios:
-                    add(f"{bio}.best_use", Slots((bio,), "best_use"), "biologic", base | ids(*scenarios.values()), "biologic")
+                    add(
+                        f"{bio}.best_use",
+                        Slots((bio,), "best_use"),
+                        "biologic",
+                        base | ids(*scenarios.values()),
+                        "biologic",
+                    )
                 elif get("followup") and context and context.aspect:
                     aspect = context.aspect
                     add(f"{bio}.{aspect}", Slots((bio,), aspect), "biologic", base, "context")
@@ -176,21 +201,43 @@ class Matcher:
         else:
             use_words = ids(aspects.get("benefits", []), aspects.get("best_use", []))
             for scenario, group in scenarios.items():
-                add(f"scenario.{scenario}", Slots(scenario=scenario), "scenario", ids(group, function, compare) | use_words, "scenario")
+                add(
+                    f"scenario.{scenario}",
+                    self.scenario_slots(scenario),
+                    "scenario",
+                    ids(group, function, compare) | use_words,
+                    "scenario",
+                )
             for aspect, group in aspects.items():
                 if context and context.biologics:
                     remembered = context.biologics
                     intent = f"{remembered[0]}.{aspect}" if len(remembered) == 1 else f"compare.{aspect}"
                     family = "biologic" if len(remembered) == 1 else "compare"
                     add(intent, Slots(remembered, aspect), family, ids(group, function, compare), "context")
-                add(f"compare.{aspect}", Slots(self.all_biologics, aspect), "compare", ids(group, function, compare), "compare")
+                    if len(remembered) > 1:
+                        continue  # the remembered comparison replaces the all-three one
+                add(
+                    f"compare.{aspect}",
+                    Slots(self.all_biologics, aspect),
+                    "compare",
+                    ids(group, function, compare),
+                    "compare",
+                )
             if compare and not aspects and not scenarios:
-                add("compare.all", Slots(self.all_biologics), "compare", ids(compare, function, get("overview")), "compare")
+                add(
+                    "compare.all",
+                    Slots(self.all_biologics),
+                    "compare",
+                    ids(compare, function, get("overview")),
+                    "compare",
+                )
 
         self._phrase_candidates(ex, bios, context, out)
         return out
 
-    def _phrase_candidates(self, ex: Extraction, bios: list[str], context: Frame | None, out: dict[tuple, Candidate]) -> None:
+    def _phrase_candidates(
+        self, ex: Extraction, bios: list[str], context: Frame | None, out: dict[tuple, Candidate]
+    ) -> None:
         """Fuzzy match the whole question against example phrasings.
 
         token_sort_ratio, not WRatio or partial_ratio: those rate a short example highly
@@ -202,7 +249,7 @@ class Matcher:
             return
         # Words the knowledge base has never seen count against a phrase match too.
         known = len({p for h in ex.hits for p in range(h.start, h.end)}) + len(ex.domain)
-        unknown = tuning.UNKNOWN_WORD_MASS * len(ex.unknown)
+        unknown = tuning.UNKNOWN_WORD_MASS * len(ex.unknown) + tuning.OUT_OF_SCOPE_WORD_MASS * len(ex.outside)
         familiarity = known / (known + unknown) if known + unknown else 0.0
         for _, ratio, i in process.extract(canonical, self._phrases, scorer=fuzz.token_sort_ratio, limit=3):
             kind, ident = self._phrase_targets[i]
@@ -215,7 +262,7 @@ class Matcher:
                     chosen = chosen or self.all_biologics
                     cand = Candidate(f"compare.{ident}", Slots(chosen, ident), "compare", score, "phrase")
             elif kind == "scenario":
-                cand = Candidate(f"scenario.{ident}", Slots(scenario=ident), "scenario", score, "phrase")
+                cand = Candidate(f"scenario.{ident}", self.scenario_slots(ident), "scenario", score, "phrase")
             else:
                 cand = Candidate(ident, Slots(topic=ident), "topic", score, "phrase")
             key = (cand.intent, cand.slots)
@@ -256,6 +303,7 @@ class Matcher:
                 explained += 1.0
             else:
                 mass += tuning.UNKNOWN_WORD_MASS
+        mass += tuning.OUT_OF_SCOPE_WORD_MASS * len(ex.outside)
         coverage = explained / mass if mass else 1.0
         quality = fmean(ex.hits[i].strength * (0.8 + 0.2 * ex.hits[i].concept.weight) for i in consumed)
         return 100.0 * coverage * quality * prior

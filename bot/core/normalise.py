@@ -17,8 +17,13 @@ MAX_CHARS = 600
 MAX_TOKENS = 48
 
 _GREEK = {
-    "α": " alpha ", "β": " beta ", "γ": " gamma ", "δ": " delta ", "κ": " kappa ",
-    "µ": " micro ", "μ": " micro ",
+    "α": " alpha ",
+    "β": " beta ",
+    "γ": " gamma ",
+    "δ": " delta ",
+    "κ": " kappa ",
+    "µ": " micro ",
+    "μ": " micro ",
 }
 _TOKEN = re.compile(r"[a-z0-9]+")
 _APOSTROPHE_S = re.compile(r"(\w)['’]s\b")

@@ -66,9 +66,9 @@ def split_lines(lines: list[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
             if current and size([*current, piece]) > limit:
                 # Prefer to break at the last blank line of the current message.
                 cut = max((i for i, ln in enumerate(current) if ln == "" and i > 0), default=None)
-                if cut is not None and size(current[cut + 1:] + [piece]) <= limit:
+                if cut is not None and size([*current[cut + 1 :], piece]) <= limit:
                     messages.append("\n".join(current[:cut]).strip("\n"))
-                    current = current[cut + 1:]
+                    current = current[cut + 1 :]
                 else:
                     messages.append("\n".join(current).strip("\n"))
                     current = []
@@ -94,7 +94,7 @@ def _cut(line: str, limit: int) -> list[str]:
         if current:
             pieces.append(escape(current, quote=False))
         while utf16_len(escape(word, quote=False)) > limit:
-            head, word = word[: limit // 8], word[limit // 8:]
+            head, word = word[: limit // 8], word[limit // 8 :]
             pieces.append(escape(head, quote=False))
         current = word
     if current:

@@ -23,7 +23,8 @@ FUZZY_CUTOFF_LONG = 85.0  # 7 or more
 # How much a word explains when a candidate answer does not use it.
 DOMAIN_WORD_CREDIT = 0.75  # a word from the knowledge base that is not a cue
 UNUSED_CUE_CREDIT = 0.3  # a cue for something else: the question asked for more
-UNKNOWN_WORD_MASS = 1.5  # a word the knowledge base has never seen weighs more
+UNKNOWN_WORD_MASS = 1.0  # a word the knowledge base has never seen explains nothing
+OUT_OF_SCOPE_WORD_MASS = 4.0  # a word from vocabulary.yaml's not_covered list outweighs any cue
 
 # Priors break ties between different kinds of answer.
 PRIOR = {

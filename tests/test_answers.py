@@ -1,0 +1,133 @@
+"""Answers: citations resolve, evidence level shown, one footer, both renderers agree."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.core.answers import Answer, Span, cite
+from bot.core.matcher import Slots
+from bot.core.render import TELEGRAM_LIMIT, split_lines, to_html, to_plain, utf16_len
+from tests.support.telegram_html import parse_html
+
+
+def test_cite_collapses_ranges():
+    assert cite([10, 11, 12, 14, 15, 16]) == "[10-12,14-16]"
+    assert cite([5]) == "[5]"
+    assert cite([13, 5]) == "[5,13]"
+
+
+def test_biologic_answer_shows_evidence_level_citations_and_footer(pipeline, kb):
+    reply = pipeline.ask("exosome safety")
+    text = reply.plain()
+    assert "Evidence: Emerging" in text
+    assert re.search(r"\[\d+(?:[-,]\d+)*\]", text)
+    assert reply.answer.citations and set(reply.answer.citations) <= set(kb.references)
+    assert text.rstrip().endswith(kb.messages["disclaimer"])
+    assert text.count(kb.messages["disclaimer"]) == 1
+
+
+def test_every_citation_resolves_to_a_full_reference(pipeline, kb):
+    reply = pipeline.ask("prp evidence")
+    for number in reply.answer.citations:
+        ref_reply = pipeline.ask(f"reference {number}")
+        assert kb.references[number].citation() in ref_reply.plain()
+
+
+def test_html_and_plain_have_the_same_content(pipeline):
+    reply = pipeline.ask("compare all three")
+    html_text = "\n".join(parse_html(m) for m in reply.html())
+    assert " ".join(html_text.split()) == " ".join(reply.plain().split())
+
+
+def make_answer(title: str, lines: list[str]) -> Answer:
+    return Answer(True, "x", Slots(), 100.0, title, tuple((Span(t),) for t in lines), (), (), None, "footer & <done>")
+
+
+def test_html_escapes_user_and_content_strings():
+    answer = make_answer("<b>bold</b> & co", ["a < b > c & d", "<script>alert(1)</script>"])
+    (message,) = to_html(answer)
+    assert "<script>" not in message and "&lt;script&gt;" in message
+    plain = parse_html(message)
+    assert "<b>bold</b> & co" in plain and "a < b > c & d" in plain
+    assert to_plain(answer).startswith("<b>bold</b> & co")
+
+
+def test_unanswered_question_with_markup_renders_valid_html(pipeline):
+    reply = pipeline.ask("<b> & > what is </i> this")
+    for message in reply.html():
+        parse_html(message)
+
+
+def test_long_answers_split_at_line_boundaries_under_the_limit():
+    lines = [f"line {i} " + "x" * 90 for i in range(200)]
+    messages = to_html(make_answer("T", lines))
+    assert len(messages) > 1
+    for message in messages:
+        assert 0 < utf16_len(message) <= TELEGRAM_LIMIT
+        assert 0 < len(parse_html(message)) <= TELEGRAM_LIMIT
+    joined = "\n".join(messages)
+    for i in (0, 99, 199):
+        assert f"line {i} " in joined
+
+
+def test_split_prefers_blank_lines():
+    block = ["a" * 1000] * 3
+    messages = split_lines([*block, "", *block, "", *block], limit=3500)
+    assert all(m.count("a" * 1000) == 3 for m in messages)
+
+
+def test_single_overlong_line_is_cut_and_stays_valid():
+    line = "<b>" + ("word & " * 2000) + "</b>"
+    messages = split_lines([line], limit=TELEGRAM_LIMIT)
+    assert len(messages) > 1
+    for message in messages:
+        assert utf16_len(message) <= TELEGRAM_LIMIT
+        parse_html(message)
+
+
+def test_astral_characters_count_twice():
+    assert utf16_len("😀") == 2
+    messages = split_lines(["😀" * 3000], limit=TELEGRAM_LIMIT)
+    assert all(utf16_len(m) <= TELEGRAM_LIMIT for m in messages)
+
+
+@pytest.mark.parametrize(
+    "answer_id",
+    [
+        "prp-safety",
+        "cmp-evidence-prp-exosomes",
+        "scn-post_laser",
+        "ref-11",
+        "refs",
+        "about",
+        "t-review_gaps",
+        "exosomes-overview",
+        "cmp-all",
+    ],
+)
+def test_answer_ids_round_trip(pipeline, answer_id):
+    reply = pipeline.ask_id(answer_id)
+    assert reply is not None and reply.answer.answered
+    assert reply.answer.answer_id == answer_id
+    assert len(answer_id) <= 64 and re.fullmatch(r"[A-Za-z0-9_-]+", answer_id)
+
+
+@pytest.mark.parametrize(
+    "forged",
+    ["", "x" * 65, "prp-bogus", "ref-99", "cmp-evidence-prp-nope", "t-nothing", "<b>", "../etc", "scn-", "prp"],
+)
+def test_forged_or_stale_answer_ids_are_refused(pipeline, forged):
+    assert pipeline.ask_id(forged) is None
+
+
+def test_every_intent_answer_id_is_telegram_safe(pipeline, kb):
+    ids = [f"{b}-{a}" for b in kb.biologics for a in [*kb.aspects, "overview"]]
+    ids += [f"cmp-{a}" for a in [*kb.aspects, "all"]] + [f"scn-{s}" for s in kb.scenarios]
+    ids += [f"ref-{n}" for n in kb.references] + [pipeline.composer.answer_id(t, Slots(topic=t)) for t in kb.topics]
+    for answer_id in ids:
+        reply = pipeline.ask_id(answer_id)
+        assert reply is not None, answer_id
+        for message in reply.html():
+            assert 0 < len(parse_html(message)) <= TELEGRAM_LIMIT

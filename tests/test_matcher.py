@@ -1,0 +1,160 @@
+"""Matching: typos, synonyms, word order, unicode, out of scope, ambiguity, follow-ups."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core import tuning
+from bot.core.matcher import Frame
+from bot.core.normalise import normalise
+
+
+def intent(pipeline, text, conversation="t"):
+    reply = pipeline.ask(text, conversation=conversation)
+    return reply.answer.intent if reply.answer.answered else None
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("exosmes evidance", "exosomes.evidence"),
+        ("platelet rich plasm mechansim", "prp.mechanism"),
+        ("secretom side efects", "secretome.safety"),
+        ("regulaton of exosomes", "exosomes.regulatory"),
+    ],
+)
+def test_typos(pipeline, question, expected):
+    assert intent(pipeline, question) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("plasma injections downsides", "prp.limitations"),
+        ("MSC-CM mechanism", "secretome.mechanism"),
+        ("conditioned media safety", "secretome.safety"),
+        ("EVs evidence", "exosomes.evidence"),
+        ("extracellular vesicles MoA", "exosomes.mechanism"),
+        ("is PRP legal", "prp.regulatory"),
+        ("PRP cons", "prp.limitations"),
+    ],
+)
+def test_synonyms_and_abbreviations(pipeline, question, expected):
+    assert intent(pipeline, question) == expected
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "evidence exosomes",
+        "exosomes evidence",
+        "EXOSOMES EVIDENCE!!!",
+        "  exosomes,   evidence?? ",
+        "Exosomes — evidence…",
+    ],
+)
+def test_word_order_case_and_punctuation_do_not_matter(pipeline, question):
+    assert intent(pipeline, question) == "exosomes.evidence"
+
+
+def test_unicode_curly_quotes_and_greek(pipeline):
+    assert intent(pipeline, "what’s PRP’s mechanism?") == "prp.mechanism"
+    reply = pipeline.ask("does PRP release TGF‑β?")
+    assert reply.answer.intent == "prp.mechanism"
+    assert normalise("TGF-β").tokens == ("tgf", "beta")
+
+
+def test_very_long_input_is_bounded_and_still_matched(pipeline):
+    question = "exosomes evidence " + "please " * 5000
+    assert intent(pipeline, question) == "exosomes.evidence"
+    assert len(normalise(question).tokens) <= 48
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how to inject botox",
+        "filler migration",
+        "what's 2+2",
+        "microdermabrasion aftercare",
+        "qwertyuiop",
+        "",
+        "?!",
+        "PRP for hair loss",
+        "exosomes for acne scars",
+        "how much does PRP cost",
+    ],
+)
+def test_out_of_scope_is_not_answered_with_biologic_content(pipeline, question):
+    reply = pipeline.ask(question)
+    assert not reply.answer.answered
+    assert reply.answer.citations == ()
+    assert "Not covered" in reply.plain()
+
+
+def test_near_miss_offers_did_you_mean_suggestions(pipeline):
+    reply = pipeline.ask("PRP for lips")
+    assert not reply.answer.answered
+    assert 0 < len(reply.answer.suggestions) <= tuning.MAX_SUGGESTIONS
+
+
+def test_ambiguous_question_offers_both_instead_of_guessing(pipeline):
+    reply = pipeline.ask("PRP safety and evidence")
+    assert not reply.answer.answered and reply.answer.reason == "ambiguous"
+    intents = {s.intent for s in reply.answer.suggestions}
+    assert {"prp.safety", "prp.evidence"} <= intents
+
+
+def test_short_word_does_not_match_a_long_phrase(pipeline):
+    """rapidfuzz's partial scorers rate "is" 100 against anything containing it."""
+    for question in ("is", "a", "the", "it", "and"):
+        assert not pipeline.ask(question).answer.answered
+
+
+def test_follow_up_keeps_biologic_then_aspect(pipeline):
+    assert intent(pipeline, "how does PRP work", "c") == "prp.mechanism"
+    assert intent(pipeline, "and is it safe?", "c") == "prp.safety"
+    assert intent(pipeline, "what about exosomes?", "c") == "exosomes.safety"
+
+
+def test_follow_up_context_is_per_conversation(pipeline):
+    assert intent(pipeline, "how does PRP work", "a") == "prp.mechanism"
+    assert intent(pipeline, "and is it safe?", "b") == "compare.safety"
+
+
+def test_follow_up_after_scenario_uses_its_biologics(pipeline):
+    intent(pipeline, "what after laser?", "s")
+    reply = pipeline.ask("and are they safe?", conversation="s")
+    assert reply.answer.intent == "compare.safety"
+    assert reply.answer.slots.biologics == ("secretome", "exosomes")
+
+
+def test_unanswered_question_keeps_the_previous_context(pipeline):
+    intent(pipeline, "exosome evidence", "k")
+    assert intent(pipeline, "what's the weather", "k") is None
+    assert intent(pipeline, "and is it safe?", "k") == "exosomes.safety"
+
+
+def test_matcher_is_pure(pipeline):
+    matcher = pipeline.matcher
+    q = normalise("what about exosomes?")
+    first = matcher.match(q, Frame(("prp",), "safety"))
+    second = matcher.match(q, Frame(("prp",), "safety"))
+    assert first == second and first.intent == "exosomes.safety"
+
+
+def test_reference_lookup_and_unknown_reference(pipeline):
+    reply = pipeline.ask("reference 11")
+    assert reply.answer.intent == "refs.lookup" and "Banihashemi M" in reply.plain()
+    missing = pipeline.ask("ref 99")
+    assert not missing.answer.answered and "1 to 16" in missing.plain()
+
+
+def test_comparison_and_scenario_shapes(pipeline):
+    cmp = pipeline.ask("PRP vs exosomes evidence")
+    assert cmp.answer.intent == "compare.evidence"
+    assert cmp.answer.slots.biologics == ("prp", "exosomes")
+    assert "Strong" in cmp.plain() and "Emerging" in cmp.plain() and "Moderate" not in cmp.plain().split("Clinical")[0]
+    scn = pipeline.ask("what after fractional laser?")
+    assert scn.answer.intent == "scenario.post_laser"
+    assert "Secretome or exosomes" in scn.plain()
