@@ -1,22 +1,27 @@
 """The ``regenbot`` command: every front end and maintainer tool starts here.
 
-Commands are thin: they build a Pipeline and hand it input. The one rule shared by all
-of them: a broken knowledge base or bad input ends with a clear message and exit code
-2, never a traceback.
+Commands are thin: they build a Pipeline (with the query log as its sink) and hand it
+input. The one rule shared by all of them: a broken knowledge base, bad configuration
+or bad input ends with a clear message and exit code 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import csv
+import getpass
+import io
 import json
 import os
+import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TextIO
 
+from bot.config import ConfigError, load_settings
 from bot.core.loader import KnowledgeError, load_knowledge
-from bot.pipeline import DEFAULT_KNOWLEDGE_DIR, Pipeline
+from bot.pipeline import DEFAULT_KNOWLEDGE_DIR, Pipeline, Reply
 
 EXIT_USAGE = 2
 
@@ -26,28 +31,58 @@ Follow-ups work: "and is it safe?", "what about exosomes?".
 Type a suggestion's number to pick it. Commands: /ref N, /refs, /about, /help, /quit."""
 
 
+class UsageError(Exception):
+    """Bad input on the command line: printed as one line, exit code 2."""
+
+
 def knowledge_dir(args: argparse.Namespace) -> Path:
     return Path(args.knowledge or os.environ.get("REGENBOT_KNOWLEDGE") or DEFAULT_KNOWLEDGE_DIR)
 
 
-def build_pipeline(args: argparse.Namespace) -> Pipeline:
-    return Pipeline(load_knowledge(knowledge_dir(args)))
+def local_user() -> str:
+    """Console questions are logged under the (pseudonymised) login name."""
+    try:
+        return "local:" + getpass.getuser()
+    except (KeyError, OSError):
+        return "local:unknown"
 
 
-# -- commands ---------------------------------------------------------------------------
+def with_logged_pipeline(args: argparse.Namespace, body: Callable[[Pipeline], Awaitable[int]]) -> int:
+    """Run ``body`` with a pipeline whose questions go to the query log (REGENBOT_DB)."""
+    from bot.querylog.writer import QueryLog
+
+    settings = load_settings()
+    kb = load_knowledge(knowledge_dir(args))
+
+    async def run() -> int:
+        qlog = QueryLog.from_settings(settings)
+        await qlog.open()
+        try:
+            return await body(Pipeline(kb, sink=qlog))
+        finally:
+            await qlog.close()
+
+    return asyncio.run(run())
+
+
+# -- front ends -------------------------------------------------------------------------
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
     """A console conversation through the same pipeline as Telegram."""
-    stdin, stdout = sys.stdin, sys.stdout
-    pipeline = build_pipeline(args)
+    return with_logged_pipeline(args, lambda pipeline: chat(pipeline, sys.stdin, sys.stdout))
+
+
+async def chat(pipeline: Pipeline, stdin: io.TextIOBase, stdout: io.TextIOBase) -> int:
     interactive = stdin.isatty()
     print(f"regenbot — knowledge base {pipeline.kb.version}. {CHAT_HELP}", file=stdout)
     suggestions: list[str] = []
+    last_question = ""
+    user = local_user()
     while True:
         if interactive:
             print("\nyou> ", end="", file=stdout, flush=True)
-        line = stdin.readline()
+        line = await asyncio.to_thread(stdin.readline)
         if not line:
             print("", file=stdout)
             return 0
@@ -59,16 +94,17 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if text in ("/help", "help", "/start"):
             print(CHAT_HELP, file=stdout)
             continue
-        reply = None
+        reply: Reply | None = None
         if text.isdigit() and suggestions and 1 <= int(text) <= len(suggestions):
-            reply = pipeline.ask_id(suggestions[int(text) - 1])
+            reply = pipeline.choose_suggestion(last_question, suggestions[int(text) - 1], frontend="console", user=user)
         elif text.startswith("/"):
-            reply = _slash(pipeline, text)
+            reply = _slash(pipeline, text, user)
             if reply is None:
                 print("Unknown command. " + CHAT_HELP, file=stdout)
                 continue
         if reply is None:
-            reply = pipeline.ask(text)
+            reply = pipeline.ask(text, frontend="console", user=user)
+            last_question = text
         suggestions = [s.answer_id for s in reply.answer.suggestions]
         body = reply.plain()
         for n, s in enumerate(reply.answer.suggestions, 1):
@@ -76,41 +112,45 @@ def cmd_chat(args: argparse.Namespace) -> int:
         print(("\n" if not interactive else "") + body, file=stdout, flush=True)
 
 
-def _slash(pipeline: Pipeline, text: str):
+def _slash(pipeline: Pipeline, text: str, user: str) -> Reply | None:
     command, _, rest = text[1:].partition(" ")
     if command == "ref":
-        return pipeline.ask(f"reference {rest.strip()}" if rest.strip() else "references")
-    if command == "refs":
-        return pipeline.ask_id("refs")
-    if command == "about":
-        return pipeline.ask_id("about")
+        question = f"reference {rest.strip()}" if rest.strip() else "references"
+        return pipeline.ask(question, frontend="console", user=user)
+    if command in ("refs", "about"):
+        return pipeline.ask_id(command, frontend="console", user=user)
     return None
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question, or one per stdin line with ``-`` (one JSON object a line)."""
-    stdin, stdout = sys.stdin, sys.stdout
-    pipeline = build_pipeline(args)
-    if args.question == ["-"]:
-        for n, line in enumerate(stdin):
-            question = line.rstrip("\n")
-            reply = pipeline.ask(question, conversation=("stdin", n), frontend="ask")
-            pipeline.forget(("stdin", n))
-            _print_reply(reply, args.json, stdout)
-        return 0
     question = " ".join(args.question).strip()
     if not question:
-        print("regenbot ask: give a question, or - to read questions from stdin", file=sys.stderr)
-        return EXIT_USAGE
-    _print_reply(pipeline.ask(question, frontend="ask"), args.json, stdout)
-    return 0
+        raise UsageError("regenbot ask: give a question, or - to read questions from stdin")
+
+    user = local_user()
+
+    async def body(pipeline: Pipeline) -> int:
+        if question == "-":
+            for n, line in enumerate(sys.stdin):
+                reply = pipeline.ask(line.rstrip("\n"), conversation=("stdin", n), frontend="ask", user=user)
+                pipeline.forget(("stdin", n))
+                _print_reply(reply, args.json)
+        else:
+            _print_reply(pipeline.ask(question, frontend="ask", user=user), args.json)
+        return 0
+
+    return with_logged_pipeline(args, body)
 
 
-def _print_reply(reply, as_json: bool, stdout: TextIO) -> None:
+def _print_reply(reply: Reply, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(reply.as_json(), ensure_ascii=False), file=stdout, flush=True)
+        print(json.dumps(reply.as_json(), ensure_ascii=False), flush=True)
     else:
-        print(reply.plain() + "\n", file=stdout, flush=True)
+        print(reply.plain() + "\n", flush=True)
+
+
+# -- knowledge and evaluation ------------------------------------------------------------
 
 
 def cmd_kb_check(args: argparse.Namespace) -> int:
@@ -137,10 +177,151 @@ def cmd_eval(args: argparse.Namespace) -> int:
     try:
         cases = load_cases(path)
     except (OSError, ValueError) as exc:
-        print(f"regenbot eval: cannot read questions: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    report = evaluate(build_pipeline(args), cases)
+        raise UsageError(f"regenbot eval: cannot read questions: {exc}") from exc
+    report = evaluate(Pipeline(load_knowledge(knowledge_dir(args))), cases)  # not logged: not real users
     print(format_report(report, verbose=args.verbose, sweep=args.sweep))
+    return 0
+
+
+# -- maintainers' tools over the query log -------------------------------------------------
+
+
+def _open_log_db() -> sqlite3.Connection:
+    from bot.querylog.schema import connect
+
+    settings = load_settings()
+    if not settings.db_path.exists():
+        raise UsageError(f"no query log yet at {settings.db_path} (set REGENBOT_DB, or ask the bot something first)")
+    return connect(settings.db_path)
+
+
+def _since(args: argparse.Namespace) -> str | None:
+    from bot.querylog.reports import since_to_iso
+
+    try:
+        return since_to_iso(args.since)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def cmd_gaps(args: argparse.Namespace) -> int:
+    """Unanswered and low-confidence questions, clustered, most frequent first."""
+    from bot.querylog.gaps import find_gaps, mark_gap
+
+    conn = _open_log_db()
+    if args.gaps_action in ("resolve", "ignore", "reopen"):
+        state = {"resolve": "resolved", "ignore": "ignored", "reopen": "pending"}[args.gaps_action]
+        gap = mark_gap(conn, args.gap_id, state)
+        if gap is None:
+            raise UsageError(f"no single gap matches id {args.gap_id!r}: run `regenbot gaps --all` to list ids")
+        print(f"gap {gap.id} ({gap.count} question(s), e.g. {gap.examples[0]!r}) marked {state}")
+        return 0
+    gaps = find_gaps(conn, _since(args), include_closed=args.all)
+    rows = [g.as_dict() for g in gaps]
+    if args.format == "json":
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif args.format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(
+            ["id", "count", "first_seen", "last_seen", "nearest_intent", "nearest_score", "state", "examples"]
+        )
+        for r in rows:
+            writer.writerow(
+                [
+                    r["id"],
+                    r["count"],
+                    r["first_seen"],
+                    r["last_seen"],
+                    r["nearest_intent"],
+                    r["nearest_score"],
+                    r["state"],
+                    " | ".join(r["examples"]),
+                ]
+            )
+    else:
+        if not rows:
+            print("no open content gaps" + (f" since {args.since}" if args.since else ""))
+        for r in rows:
+            print(
+                f"{r['id']}  x{r['count']:<4} {r['state']:<18} nearest {r['nearest_intent'] or '-'} "
+                f"({r['nearest_score']})  {r['first_seen'][:10]} .. {r['last_seen'][:10]}"
+            )
+            for example in r["examples"][:3]:
+                print(f"          - {example}")
+    return 0
+
+
+def cmd_suggestions(args: argparse.Namespace) -> int:
+    """Phrasings users mapped to an intent by picking a "did you mean" suggestion."""
+    from bot.querylog.reports import phrasing_candidates
+
+    rows = phrasing_candidates(_open_log_db())
+    if not rows:
+        print("no learnt phrasings yet")
+    for r in rows:
+        print(f"x{r['count']:<4} {r['intent']:<24} {r['example']!r}  (last {r['last_seen'][:10]})")
+    if rows:
+        print("\nAdd good ones to the examples or cues in knowledge/*.yaml, then run `regenbot replay`.")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Questions per day, answer rate, top intents, top gaps, quiz activity, feedback."""
+    from bot.querylog.gaps import find_gaps
+    from bot.querylog.reports import stats
+
+    conn = _open_log_db()
+    since = _since(args)
+    data = stats(conn, since)
+    data["top_gaps"] = [{"id": g.id, "count": g.count, "example": g.examples[0]} for g in find_gaps(conn, since)[:5]]
+    if args.format == "json":
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    print(f"questions: {data['questions']} from {data['users']} user(s); answered {data['answer_rate']:.1%}")
+    print("per day:  " + ", ".join(f"{d['day']} {d['questions']}" for d in data["per_day"]))
+    print("frontends: " + ", ".join(f"{k} {v}" for k, v in data["frontends"].items()))
+    print("top intents: " + ", ".join(f"{i['intent']} {i['count']}" for i in data["top_intents"]))
+    print("top gaps: " + ("; ".join(f"{g['id']} x{g['count']} {g['example']!r}" for g in data["top_gaps"]) or "none"))
+    q = data["quiz"]
+    print(f"quiz: {q['answers']} answers by {q['users']} user(s), {q['accuracy']:.1%} correct")
+    f = data["feedback"]
+    print(f"feedback: {f['helpful']} helpful, {f['not_helpful']} not helpful")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Re-run logged questions on the current knowledge base: the regression check after an edit."""
+    from bot.querylog.reports import replay
+
+    conn = _open_log_db()
+    report = replay(conn, Pipeline(load_knowledge(knowledge_dir(args))), _since(args))
+    print(f"replayed {report.total} distinct question(s)")
+    print(f"gaps now answered: {len(report.closed)}")
+    for q, intent in report.closed:
+        print(f"  + {q!r} -> {intent}")
+    print(f"answers that changed intent: {len(report.changed)}")
+    for q, old, new in report.changed:
+        print(f"  ~ {q!r}: {old} -> {new}")
+    print(f"answered before, not now (regressions): {len(report.regressed)}")
+    for q, old in report.regressed:
+        print(f"  - {q!r} (was {old})")
+    print(f"still not answered: {len(report.still_failing)}")
+    for q in report.still_failing[:20]:
+        print(f"  ? {q!r}")
+    print(f"unchanged: {report.unchanged}")
+    return 1 if report.regressed else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the query log as CSV for analysis elsewhere."""
+    from bot.querylog.reports import export_csv
+
+    target = Path(args.csv)
+    try:
+        count = export_csv(_open_log_db(), target, _since(args))
+    except OSError as exc:
+        raise UsageError(f"regenbot export: cannot write {target}: {exc}") from exc
+    print(f"wrote {count} question(s) to {target}")
     return 0
 
 
@@ -148,7 +329,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="regenbot", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="regenbot", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--knowledge", help="knowledge directory (default: $REGENBOT_KNOWLEDGE or ./knowledge)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -170,6 +351,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sweep", action="store_true", help="also sweep the answer threshold")
     p.add_argument("--verbose", action="store_true", help="list every miss")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("gaps", help="content gaps: clustered unanswered questions")
+    p.add_argument("gaps_action", nargs="?", choices=["resolve", "ignore", "reopen"], help="set a gap's state")
+    p.add_argument("gap_id", nargs="?", help="gap id (or a unique prefix) for resolve/ignore/reopen")
+    p.add_argument("--since", help="only questions this recent: 12h, 7d, 2w")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--all", action="store_true", help="include resolved and ignored gaps")
+    p.set_defaults(func=cmd_gaps)
+
+    p = sub.add_parser("suggestions", help="phrasings learnt from 'did you mean' picks")
+    p.set_defaults(func=cmd_suggestions)
+
+    p = sub.add_parser("stats", help="usage statistics from the query log")
+    p.add_argument("--since", help="only this recent: 12h, 7d, 2w")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("replay", help="re-run logged questions against the current knowledge base")
+    p.add_argument("--since", help="only questions this recent: 12h, 7d, 2w")
+    p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("export", help="export the query log")
+    p.add_argument("--csv", required=True, metavar="FILE", help="CSV file to write")
+    p.add_argument("--since", help="only questions this recent: 12h, 7d, 2w")
+    p.set_defaults(func=cmd_export)
     return parser
 
 
@@ -178,15 +384,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:  # plain `regenbot` is the console chat
         args.func = cmd_chat
+    if args.command == "gaps" and bool(args.gaps_action) != bool(args.gap_id):
+        parser.error("gaps resolve|ignore|reopen needs a gap id")
     try:
         return args.func(args)
     except KnowledgeError as exc:
         print(f"regenbot: refusing to start on an invalid knowledge base.\n{exc.report()}", file=sys.stderr)
-        return EXIT_USAGE
+    except ConfigError as exc:
+        print(f"regenbot: configuration error: {exc}", file=sys.stderr)
+    except UsageError as exc:
+        print(str(exc), file=sys.stderr)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 0
+    return EXIT_USAGE
 
 
 if __name__ == "__main__":

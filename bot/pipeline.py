@@ -47,12 +47,18 @@ class QueryRecord:
 
 
 class QuerySink(Protocol):
-    def record(self, entry: QueryRecord) -> None:
-        """Accept a record without blocking; durability is the sink's job."""
+    """Where the pipeline's records go; every method must return at once."""
+
+    def record(self, entry: QueryRecord) -> None: ...
+
+    def record_phrasing(self, normalised: str, intent: str, example: str) -> None: ...
 
 
 class NullSink:
     def record(self, entry: QueryRecord) -> None:
+        return None
+
+    def record_phrasing(self, normalised: str, intent: str, example: str) -> None:
         return None
 
 
@@ -135,6 +141,13 @@ class Pipeline:
         latency = (time.perf_counter() - started) * 1000
         self._log(f"[{answer_id}]", answer_id, match, answer, latency, frontend, chat_type, user)
         return Reply(answer, answer_id, latency, False)
+
+    def choose_suggestion(self, original: str, answer_id: str, **where: Any) -> Reply | None:
+        """A "did you mean" pick: answer it and keep the original wording as a learnt phrasing."""
+        reply = self.ask_id(answer_id, **where)
+        if reply is not None and reply.answer.intent:
+            self.sink.record_phrasing(normalise(original).text, reply.answer.intent, original)
+        return reply
 
     def forget(self, conversation: Hashable) -> None:
         self.contexts.forget(conversation)

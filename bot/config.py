@@ -1,0 +1,84 @@
+"""Settings from the environment, checked once, with messages a person can act on.
+
+Every variable is documented in README.md ("Configuration") and deploy/.env.example.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_API_URL = "https://api.telegram.org"
+DEFAULT_RETENTION_DAYS = 180
+# BotFather tokens look like 123456789:AA...; the Bot API rejects anything else anyway,
+# but saying so before the first request gives a clear message instead of a 404.
+_TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,100}$")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def data_dir() -> Path:
+    """Where regenbot keeps its database when REGENBOT_DB is not set (XDG data home)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "regenbot"
+
+
+def config_dir() -> Path:
+    """Where the pseudonymisation key lives by default: apart from the database."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "regenbot"
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str | None
+    api_url: str
+    db_path: Path
+    admin_ids: frozenset[int]
+    retention_days: int
+    key_file: Path
+    key: bytes | None  # from REGENBOT_PSEUDONYM_KEY, if set
+
+    def require_token(self) -> str:
+        if not self.token:
+            raise ConfigError("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather (or use `regenbot chat`)")
+        if not _TOKEN.match(self.token):
+            raise ConfigError("TELEGRAM_BOT_TOKEN is malformed: expected <digits>:<35 or so letters> from @BotFather")
+        return self.token
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    token = (env.get("TELEGRAM_BOT_TOKEN") or "").strip() or None
+    api_url = (env.get("TELEGRAM_API_URL") or DEFAULT_API_URL).strip().rstrip("/")
+    if not re.match(r"^https?://[^\s/]+", api_url):
+        raise ConfigError(f"TELEGRAM_API_URL must be an http(s) URL, got {api_url!r}")
+    db = (env.get("REGENBOT_DB") or "").strip()
+    admin_ids: set[int] = set()
+    for part in (env.get("REGENBOT_ADMIN_IDS") or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not re.fullmatch(r"-?\d{1,20}", part):
+            raise ConfigError(f"REGENBOT_ADMIN_IDS must be comma-separated numeric Telegram user ids, got {part!r}")
+        admin_ids.add(int(part))
+    raw_days = (env.get("REGENBOT_RETENTION_DAYS") or str(DEFAULT_RETENTION_DAYS)).strip()
+    if not raw_days.isdigit() or int(raw_days) < 1:
+        raise ConfigError(f"REGENBOT_RETENTION_DAYS must be a whole number of days >= 1, got {raw_days!r}")
+    key_file = Path(env.get("REGENBOT_KEY_FILE") or config_dir() / "pseudonym.key")
+    raw_key = (env.get("REGENBOT_PSEUDONYM_KEY") or "").strip()
+    if raw_key and len(raw_key) < 32:
+        raise ConfigError("REGENBOT_PSEUDONYM_KEY must be at least 32 characters of random text")
+    return Settings(
+        token=token,
+        api_url=api_url,
+        db_path=Path(db) if db else data_dir() / "regenbot.sqlite3",
+        admin_ids=frozenset(admin_ids),
+        retention_days=int(raw_days),
+        key_file=key_file,
+        key=raw_key.encode() if raw_key else None,
+    )

@@ -1,0 +1,163 @@
+"""Maintainers' views of the log: stats, learnt phrasings, replay and export.
+
+Plain SQL over the same file the bot writes; nothing here runs in the answer path.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from bot.pipeline import Pipeline
+
+_SINCE = re.compile(r"^(\d{1,5})([hdw])$")
+
+
+def since_to_iso(since: str | None) -> str | None:
+    """'7d' / '12h' / '2w' -> an ISO timestamp that many hours/days/weeks ago."""
+    if not since:
+        return None
+    m = _SINCE.match(since.strip())
+    if not m:
+        raise ValueError(f"--since takes a number and h, d or w (e.g. 7d, 12h, 2w), got {since!r}")
+    amount, unit = int(m.group(1)), m.group(2)
+    delta = {"h": timedelta(hours=amount), "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[unit]
+    return (datetime.now(timezone.utc) - delta).isoformat(timespec="milliseconds")
+
+
+def stats(conn: sqlite3.Connection, since: str | None = None) -> dict[str, Any]:
+    where, args = ("WHERE created_at >= ?", [since]) if since else ("", [])
+    total, answered = conn.execute(f"SELECT COUNT(*), COALESCE(SUM(answered), 0) FROM queries {where}", args).fetchone()
+    per_day = conn.execute(
+        f"SELECT substr(created_at, 1, 10) AS day, COUNT(*), SUM(answered) FROM queries {where}"
+        " GROUP BY day ORDER BY day DESC LIMIT 14",
+        args,
+    ).fetchall()
+    intents = conn.execute(
+        f"SELECT intent, COUNT(*) AS n FROM queries {where}{' AND' if where else 'WHERE'} answered = 1"
+        " GROUP BY intent ORDER BY n DESC LIMIT 10",
+        args,
+    ).fetchall()
+    frontends = conn.execute(f"SELECT frontend, COUNT(*) FROM queries {where} GROUP BY frontend", args).fetchall()
+    quiz_total, quiz_correct, quiz_users = conn.execute(
+        f"SELECT COUNT(*), COALESCE(SUM(correct), 0), COUNT(DISTINCT user_pseudonym) FROM quiz_answers {where}", args
+    ).fetchone()
+    helpful, not_helpful = conn.execute(
+        f"SELECT COALESCE(SUM(helpful), 0), COALESCE(SUM(1 - helpful), 0) FROM feedback {where}", args
+    ).fetchone()
+    users = conn.execute(f"SELECT COUNT(DISTINCT user_pseudonym) FROM queries {where}", args).fetchone()[0]
+    return {
+        "questions": total,
+        "answered": answered,
+        "answer_rate": round(answered / total, 3) if total else 0.0,
+        "users": users,
+        "per_day": [{"day": d, "questions": n, "answered": a} for d, n, a in per_day],
+        "top_intents": [{"intent": i, "count": n} for i, n in intents],
+        "frontends": {f: n for f, n in frontends},
+        "quiz": {
+            "answers": quiz_total,
+            "correct": quiz_correct,
+            "users": quiz_users,
+            "accuracy": round(quiz_correct / quiz_total, 3) if quiz_total else 0.0,
+        },
+        "feedback": {"helpful": helpful, "not_helpful": not_helpful},
+    }
+
+
+def phrasing_candidates(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT intent, example, normalised, count, first_seen, last_seen FROM phrasing_candidates"
+        " ORDER BY count DESC, last_seen DESC"
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
+@dataclass
+class ReplayReport:
+    total: int = 0
+    closed: list[tuple[str, str]] = field(default_factory=list)  # (question, new intent)
+    changed: list[tuple[str, str, str]] = field(default_factory=list)  # (question, old, new)
+    regressed: list[tuple[str, str]] = field(default_factory=list)  # (question, old intent)
+    still_failing: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def replay(conn: sqlite3.Connection, pipeline: Pipeline, since: str | None = None) -> ReplayReport:
+    """Re-ask every distinct logged question against the current knowledge base."""
+    where, args = (
+        ("WHERE created_at >= ? AND frontend != 'replay'", [since]) if since else ("WHERE frontend != 'replay'", [])
+    )
+    rows = conn.execute(
+        f"SELECT question, intent, answered, used_context FROM queries {where} ORDER BY id DESC", args
+    ).fetchall()
+    report = ReplayReport()
+    seen: set[str] = set()
+    for row in rows:
+        question = row["question"]
+        if question in seen or row["used_context"]:
+            continue  # follow-ups depend on their conversation; replaying them alone says nothing
+        seen.add(question)
+        report.total += 1
+        reply = pipeline.ask(question, conversation=("replay", report.total), frontend="replay")
+        pipeline.forget(("replay", report.total))
+        now_answered, now_intent = reply.answer.answered, reply.answer.intent
+        was_answered, was_intent = bool(row["answered"]), row["intent"]
+        if now_answered and not was_answered:
+            report.closed.append((question, now_intent or ""))
+        elif was_answered and not now_answered:
+            report.regressed.append((question, was_intent or ""))
+        elif not now_answered:
+            report.still_failing.append(question)
+        elif now_intent != was_intent:
+            report.changed.append((question, was_intent or "", now_intent or ""))
+        else:
+            report.unchanged += 1
+    return report
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "created_at",
+    "frontend",
+    "chat_type",
+    "user_pseudonym",
+    "question",
+    "normalised",
+    "intent",
+    "slots",
+    "score",
+    "answered",
+    "reason",
+    "suggestions",
+    "latency_ms",
+    "kb_version",
+    "used_context",
+)
+
+
+def export_csv(conn: sqlite3.Connection, target: Path, since: str | None = None) -> int:
+    where, args = ("WHERE created_at >= ?", [since]) if since else ("", [])
+    rows = conn.execute(f"SELECT {', '.join(EXPORT_COLUMNS)} FROM queries {where} ORDER BY id", args)
+    count = 0
+    with target.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(EXPORT_COLUMNS)
+        for row in rows:
+            writer.writerow(list(row))
+            count += 1
+    return count
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+
+
+def top_counter(items: list[str], n: int = 5) -> list[tuple[str, int]]:
+    return Counter(items).most_common(n)

@@ -1,0 +1,130 @@
+"""The query-log schema, created and upgraded by numbered migrations.
+
+Each migration runs once, in order, inside a transaction, and is recorded in
+``schema_version``; an old database file is upgraded in place, never dropped. Add a new
+migration at the end of MIGRATIONS; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+MIGRATIONS: tuple[tuple[int, str, str], ...] = (
+    (
+        1,
+        "queries, quiz answers and feedback",
+        """
+        CREATE TABLE queries (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            frontend TEXT NOT NULL,
+            chat_type TEXT,
+            user_pseudonym TEXT,
+            question TEXT NOT NULL,
+            normalised TEXT NOT NULL,
+            intent TEXT,
+            slots TEXT,
+            score REAL,
+            answered INTEGER NOT NULL,
+            suggestions TEXT,
+            latency_ms REAL,
+            kb_version TEXT
+        );
+        CREATE INDEX queries_created_at ON queries(created_at);
+        CREATE INDEX queries_user ON queries(user_pseudonym);
+        CREATE TABLE quiz_answers (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            user_pseudonym TEXT,
+            item_id TEXT NOT NULL,
+            topic TEXT,
+            correct INTEGER NOT NULL
+        );
+        CREATE INDEX quiz_answers_user ON quiz_answers(user_pseudonym);
+        CREATE TABLE feedback (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            user_pseudonym TEXT,
+            answer_id TEXT,
+            question TEXT,
+            helpful INTEGER NOT NULL
+        );
+        """,
+    ),
+    (
+        2,
+        "reason and follow-up flag on queries; gap states; learnt phrasings",
+        """
+        ALTER TABLE queries ADD COLUMN reason TEXT;
+        ALTER TABLE queries ADD COLUMN used_context INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX queries_unanswered ON queries(answered, created_at);
+        CREATE TABLE gap_marks (
+            normalised TEXT PRIMARY KEY,
+            gap_id TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'resolved', 'ignored')),
+            marked_at TEXT NOT NULL
+        );
+        CREATE TABLE phrasing_candidates (
+            normalised TEXT NOT NULL,
+            intent TEXT NOT NULL,
+            example TEXT NOT NULL,
+            count INTEGER NOT NULL DEFAULT 1,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            PRIMARY KEY (normalised, intent)
+        );
+        CREATE INDEX feedback_user ON feedback(user_pseudonym);
+        """,
+    ),
+)
+LATEST = MIGRATIONS[-1][0]
+USER_TABLES = ("queries", "quiz_answers", "feedback")
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def connect(path: Path | str, *, timeout: float = 5.0) -> sqlite3.Connection:
+    """A stdlib connection for maintainer reports, with the schema brought up to date."""
+    conn = sqlite3.connect(str(path), timeout=timeout)
+    conn.row_factory = sqlite3.Row
+    migrate(conn)
+    return conn
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT, applied_at TEXT)"
+    )
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(conn: sqlite3.Connection, target: int = LATEST) -> list[int]:
+    """Apply every migration above the database's version up to ``target``; return those applied."""
+    # A read-only file keeps its journal mode; the writer retries its writes later.
+    with contextlib.suppress(sqlite3.OperationalError):
+        conn.execute("PRAGMA journal_mode=WAL")
+    applied = []
+    version = current_version(conn)
+    for number, description, sql in MIGRATIONS:
+        if number <= version or number > target:
+            continue
+        with conn:  # one transaction per migration: all of it or none of it
+            conn.execute("BEGIN")
+            for statement in _statements(sql):
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
+                (number, description, now_iso()),
+            )
+        applied.append(number)
+    return applied
+
+
+def _statements(sql: str) -> list[str]:
+    return [s.strip() for s in sql.split(";") if s.strip()]
