@@ -14,6 +14,7 @@ import getpass
 import io
 import json
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -148,6 +149,26 @@ def _print_reply(reply: Reply, as_json: bool) -> None:
         print(json.dumps(reply.as_json(), ensure_ascii=False), flush=True)
     else:
         print(reply.plain() + "\n", flush=True)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The Telegram bot: long polling, or a webhook with --webhook URL."""
+    settings = load_settings()
+    settings.require_token()
+    kb = load_knowledge(knowledge_dir(args))
+    from bot.telegram.app import run_polling, run_webhook
+
+    url = args.webhook or os.environ.get("REGENBOT_WEBHOOK_URL")
+    if not url:
+        run_polling(settings, kb)
+        return 0
+    secret = args.secret or os.environ.get("REGENBOT_WEBHOOK_SECRET") or ""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
+        raise ConfigError("webhook mode needs REGENBOT_WEBHOOK_SECRET (or --secret): 16-256 of A-Z a-z 0-9 _ -")
+    if not url.startswith("https://") and not url.startswith("http://127.0.0.1"):
+        raise ConfigError(f"Telegram only delivers webhooks to https:// URLs, got {url!r}")
+    run_webhook(settings, kb, url=url, listen=args.listen, port=args.port, secret=secret)
+    return 0
 
 
 # -- knowledge and evaluation ------------------------------------------------------------
@@ -340,6 +361,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object per answer")
     p.add_argument("question", nargs="+", help="the question, or - for stdin")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    p.add_argument("--webhook", metavar="URL", help="webhook mode at this public https URL ($REGENBOT_WEBHOOK_URL)")
+    p.add_argument("--listen", default=os.environ.get("REGENBOT_WEBHOOK_LISTEN", "0.0.0.0"), help="webhook address")
+    p.add_argument("--port", type=int, default=int(os.environ.get("REGENBOT_WEBHOOK_PORT") or 8443))
+    p.add_argument("--secret", help="webhook secret token ($REGENBOT_WEBHOOK_SECRET)")
+    p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("kb", help="knowledge-base tools")
     kb_sub = p.add_subparsers(dest="kb_command", metavar="KB_COMMAND", required=True)

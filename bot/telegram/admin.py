@@ -1,0 +1,106 @@
+"""Maintainers' commands in Telegram: /gaps and /stats, for REGENBOT_ADMIN_IDS only.
+
+Anyone else gets a polite refusal, and the attempt is logged (with a pseudonym, never the
+raw id). A long gap list arrives as a CSV document rather than a wall of text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import logging
+from html import escape
+
+from telegram import InputFile, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.querylog.gaps import find_gaps
+from bot.querylog.reports import stats
+from bot.querylog.schema import connect
+from bot.telegram.services import services
+
+log = logging.getLogger(__name__)
+REFUSAL = "Sorry — that command is for the bot's maintainers."
+MAX_INLINE_GAPS = 10
+
+
+async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    svc = services(context)
+    user = update.effective_user
+    if user is not None and svc.is_admin(user.id):
+        return True
+    log.warning(
+        "refused maintainer command %r from user %s",
+        (update.message.text or "")[:20] if update.message else "",
+        svc.qlog.pseudonymize(user.id if user else None),
+    )
+    if update.message:
+        await update.message.reply_text(REFUSAL)
+    return False
+
+
+def _read(db_path, fn):
+    conn = connect(db_path)
+    try:
+        return fn(conn)
+    finally:
+        conn.close()
+
+
+async def on_gaps(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not await _allowed(update, context) or update.message is None:
+        return
+    svc = services(context)
+    await svc.qlog.flush()
+    gaps = await asyncio.to_thread(_read, svc.qlog.path, find_gaps)
+    if not gaps:
+        await update.message.reply_text("No open content gaps. 🎉")
+        return
+    if len(gaps) > MAX_INLINE_GAPS:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["id", "count", "first_seen", "last_seen", "nearest_intent", "nearest_score", "examples"])
+        for g in gaps:
+            writer.writerow(
+                [
+                    g.id,
+                    g.count,
+                    g.first_seen,
+                    g.last_seen,
+                    g.nearest_intent,
+                    round(g.nearest_score, 1),
+                    " | ".join(g.examples),
+                ]
+            )
+        await update.message.reply_document(
+            InputFile(io.BytesIO(buffer.getvalue().encode()), filename="regenbot-gaps.csv"),
+            caption=f"{len(gaps)} open content gaps (most frequent first). Resolve with `regenbot gaps resolve ID`.",
+        )
+        return
+    lines = [f"<b>{len(gaps)} open content gap(s)</b>"]
+    for g in gaps:
+        lines.append(
+            f"<code>{g.id}</code> ×{g.count} — nearest {escape(g.nearest_intent or '-')} "
+            f"({g.nearest_score:.0f})\n  “{escape(g.examples[0][:150])}”"
+        )
+    await update.message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
+
+
+async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not await _allowed(update, context) or update.message is None:
+        return
+    svc = services(context)
+    await svc.qlog.flush()
+    data = await asyncio.to_thread(_read, svc.qlog.path, stats)
+    top = ", ".join(f"{escape(i['intent'] or '-')} {i['count']}" for i in data["top_intents"][:5]) or "none yet"
+    q, f = data["quiz"], data["feedback"]
+    text = (
+        f"<b>Usage</b>\nquestions: {data['questions']} from {data['users']} user(s), "
+        f"answered {data['answer_rate']:.0%}\n"
+        f"top intents: {top}\n"
+        f"quiz: {q['answers']} answers, {q['accuracy']:.0%} correct\n"
+        f"feedback: 👍 {f['helpful']} / 👎 {f['not_helpful']}"
+    )
+    await update.message.reply_text(text, parse_mode=ParseMode.HTML)

@@ -1,0 +1,140 @@
+"""Questions in, cited answers out: text messages, "did you mean" buttons, feedback.
+
+In private chats every text is a question. In groups the bot answers only when
+addressed (a mention, a reply to one of its messages, or /ask), so it does not answer
+every message in the room. Edited messages are not answered again.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import Message, Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.telegram.replies import send_reply
+from bot.telegram.services import services
+
+log = logging.getLogger(__name__)
+
+NON_TEXT_HINT = (
+    "I read text questions only — try “how does PRP work”, “exosomes evidence” or "
+    "“what after laser?”. /help lists more."
+)
+RATE_LIMITED = "You are asking faster than I can answer well — please wait a minute and try again."
+EXPIRED_BUTTON = "That button has expired — please ask the question again."
+
+
+def question_text(message: Message, bot_username: str) -> str | None:
+    """The question in ``message``, or None if a group message is not addressed to the bot."""
+    text = message.text or ""
+    if message.chat.type == ChatType.PRIVATE:
+        return text
+    mention = f"@{bot_username}".lower()
+    replied_to_bot = bool(
+        message.reply_to_message
+        and message.reply_to_message.from_user
+        and message.reply_to_message.from_user.username
+        and message.reply_to_message.from_user.username.lower() == bot_username.lower()
+    )
+    if mention in text.lower():
+        return re.sub(re.escape(mention), " ", text, flags=re.IGNORECASE).strip()
+    return text if replied_to_bot else None
+
+
+async def rate_limit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs before every handler (group -1): refuse users over their per-user budget."""
+    user = update.effective_user
+    if user is None or update.poll_answer is not None:
+        return
+    if (
+        update.message
+        and update.message.chat.type != ChatType.PRIVATE
+        and update.message.text
+        and question_text(update.message, services(context).bot_username) is None
+    ):
+        return  # group chatter not addressed to us costs nothing
+    allowed, warn = services(context).limiter.allow(user.id)
+    if allowed:
+        return
+    if warn and update.effective_message and update.callback_query is None:
+        await update.effective_message.reply_text(RATE_LIMITED)
+    elif update.callback_query:
+        await update.callback_query.answer(RATE_LIMITED)
+    raise ApplicationHandlerStop
+
+
+async def answer_question(message: Message, text: str, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    user = message.from_user
+    reply = svc.pipeline.ask(
+        text,
+        conversation=message.chat_id,
+        frontend="telegram",
+        chat_type=message.chat.type,
+        user=user.id if user else None,
+    )
+    await send_reply(message, reply)
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.message
+    if message is None:
+        return
+    text = question_text(message, services(context).bot_username)
+    if text is None:
+        return
+    await answer_question(message, text, context)
+
+
+async def on_ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ask QUESTION: how to address the bot in a group without a mention."""
+    message = update.message
+    if message is None:
+        return
+    text = " ".join(context.args or [])
+    if not text:
+        await message.reply_text("Usage: /ask your question, e.g. /ask how does PRP work")
+        return
+    await answer_question(message, text, context)
+
+
+async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.message:
+        await update.message.reply_text(NON_TEXT_HINT)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A "did you mean" suggestion (a:ID) or feedback (f:+:ID / f:-:ID)."""
+    query = update.callback_query
+    if query is None:
+        return
+    svc = services(context)
+    kind, _, rest = (query.data or "").partition(":")
+    message = query.message if isinstance(query.message, Message) else None
+    original = message.reply_to_message.text if message and message.reply_to_message else ""
+    if kind == "a" and message is not None:
+        reply = svc.pipeline.choose_suggestion(
+            original or "",
+            rest,
+            conversation=message.chat_id,
+            frontend="telegram",
+            chat_type=message.chat.type,
+            user=query.from_user.id,
+        )
+        if reply is None:
+            await query.answer(EXPIRED_BUTTON)
+            return
+        await query.answer()
+        await send_reply(message, reply)
+        return
+    if kind == "f" and rest[:2] in ("+:", "-:") and svc.pipeline.composer.parse_answer_id(rest[2:]):
+        helpful = rest[0] == "+"
+        svc.qlog.record_feedback(query.from_user.id, rest[2:], original or "", helpful)
+        await query.answer("Thanks — noted." if helpful else "Thanks — a maintainer will review this question.")
+        if message is not None:
+            await message.edit_reply_markup(reply_markup=None)
+        return
+    await query.answer(EXPIRED_BUTTON)

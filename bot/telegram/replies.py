@@ -1,0 +1,68 @@
+"""Send a pipeline Reply to Telegram: HTML messages plus the right buttons.
+
+Buttons carry short callback data (``a:<answer id>`` for "did you mean",
+``f:+:<answer id>`` / ``f:-:<answer id>`` for feedback), always within Telegram's
+64-byte limit; an answer id that would not fit gets no button rather than a broken one.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
+from telegram.constants import ParseMode
+
+from bot.pipeline import Reply
+
+CALLBACK_LIMIT = 64
+BUTTON_TEXT_LIMIT = 60
+
+
+def callback(kind: str, answer_id: str) -> str | None:
+    data = f"{kind}:{answer_id}"
+    return data if len(data.encode()) <= CALLBACK_LIMIT else None
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    answer = reply.answer
+    rows: list[list[InlineKeyboardButton]] = []
+    if answer.suggestions:
+        for s in answer.suggestions:
+            data = callback("a", s.answer_id)
+            if data:
+                rows.append([InlineKeyboardButton(s.label[:BUTTON_TEXT_LIMIT], callback_data=data)])
+    elif answer.answered and answer.answer_id:
+        up, down = callback("f:+", answer.answer_id), callback("f:-", answer.answer_id)
+        if up and down:
+            rows.append(
+                [
+                    InlineKeyboardButton("👍 Helpful", callback_data=up),
+                    InlineKeyboardButton("👎 Not helpful", callback_data=down),
+                ]
+            )
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def send_reply(message: Message, reply: Reply, *, buttons: bool = True) -> list[Message]:
+    """Answer ``message`` (quoted, so a later button press can find the question)."""
+    texts = reply.html()
+    markup = keyboard(reply) if buttons else None
+    sent = []
+    for i, text in enumerate(texts):
+        last = i == len(texts) - 1
+        sent.append(
+            await message.get_bot().send_message(
+                chat_id=message.chat_id,
+                text=text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup if last else None,
+                reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True)
+                if i == 0
+                else None,
+                message_thread_id=message.message_thread_id if message.is_topic_message else None,
+            )
+        )
+    return sent
+
+
+async def send_html(message: Message, texts: list[str]) -> None:
+    for text in texts:
+        await message.get_bot().send_message(chat_id=message.chat_id, text=text, parse_mode=ParseMode.HTML)

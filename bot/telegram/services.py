@@ -1,0 +1,29 @@
+"""Shared services of a running bot, opened in post_init and closed in post_shutdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from telegram.ext import ContextTypes
+
+from bot.config import Settings
+from bot.pipeline import Pipeline
+from bot.querylog.writer import QueryLog
+from bot.telegram.ratelimit import UserRateLimiter
+
+
+@dataclass
+class Services:
+    settings: Settings
+    pipeline: Pipeline
+    qlog: QueryLog
+    limiter: UserRateLimiter
+    bot_username: str = ""
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def is_admin(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.settings.admin_ids
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.application.bot_data["services"]

@@ -1,0 +1,273 @@
+"""The real `regenbot run`, end to end over HTTP, against the strict stand-in Bot API server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.fake_telegram import BOT_USERNAME, FakeTelegram
+from tests.support.telegram_html import parse_html
+
+ADMIN = 42
+REPO = Path(__file__).resolve().parent.parent
+
+
+def start_bot(tg: FakeTelegram, tmp: Path, **env: str) -> subprocess.Popen:
+    full_env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": tg.token,
+        "TELEGRAM_API_URL": tg.api_url,
+        "REGENBOT_DB": str(tmp / "bot.sqlite3"),
+        "REGENBOT_KEY_FILE": str(tmp / "bot.key"),
+        "REGENBOT_ADMIN_IDS": str(ADMIN),
+        "REGENBOT_SEND_RATE": "1000",
+        "PYTHONUNBUFFERED": "1",
+        **env,
+    }
+    log = (tmp / "bot.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"], cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        tg.wait_for(lambda: tg.calls("setMyCommands"), timeout=20)
+    except AssertionError:
+        proc.kill()
+        raise AssertionError("bot did not start:\n" + (tmp / "bot.log").read_text()) from None
+    return proc
+
+
+def stop_bot(proc: subprocess.Popen) -> int:
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("bot")
+    with FakeTelegram() as tg:
+        proc = start_bot(tg, tmp)
+        yield tg, proc, tmp
+        if proc.poll() is None:
+            stop_bot(proc)
+
+
+def texts_to(tg: FakeTelegram, chat: int) -> list[str]:
+    """What the user sees: the text of every message sent to ``chat``, entities parsed."""
+    return [
+        parse_html(c.params.get("text", "")) if c.params.get("parse_mode") == "HTML" else c.params.get("text", "")
+        for c in tg.sent_to(chat)
+        if c.method == "sendMessage"
+    ]
+
+
+def wait_text(tg: FakeTelegram, chat: int, needle: str, timeout: float = 10.0) -> str:
+    def found() -> str | None:
+        return next((t for t in texts_to(tg, chat) if needle in t), None)
+
+    found.__name__ = f"a message to {chat} containing {needle!r}"
+    return tg.wait_for(found, timeout)
+
+
+def last_markup(tg: FakeTelegram, chat: int) -> dict:
+    calls = [c for c in tg.sent_to(chat) if c.params.get("reply_markup")]
+    return json.loads(calls[-1].params["reply_markup"])
+
+
+def test_start_registers_commands_and_greets(bot):
+    tg, _, _ = bot
+    names = [c["command"] for c in tg.state.commands]
+    assert {"start", "help", "about", "refs", "ref", "quiz", "score"} <= set(names)
+    tg.send_text(101, "/start")
+    text = wait_text(tg, 101, "regenbot")
+    assert "not medical advice" in text
+
+
+def test_help_lists_examples(bot):
+    tg, _, _ = bot
+    tg.send_text(102, "/help")
+    assert "/ref" in wait_text(tg, 102, "Ask things like")
+
+
+def test_question_with_citations_and_two_follow_ups(bot):
+    tg, _, _ = bot
+    tg.send_text(103, "how does PRP work")
+    first = wait_text(tg, 103, "Mechanism of action")
+    assert "PDGF" in first and "[10-12]" in first and "Evidence: Strong" in first
+    buttons = [b["callback_data"] for row in last_markup(tg, 103)["inline_keyboard"] for b in row]
+    assert buttons == ["f:+:prp-mechanism", "f:-:prp-mechanism"]
+    tg.send_text(103, "and is it safe?")
+    wait_text(tg, 103, "PRP — Safety")
+    tg.send_text(103, "what about exosomes?")
+    assert "long-term" in wait_text(tg, 103, "Exosomes — Safety")
+
+
+def test_typo_out_of_scope_and_markup_heavy_questions(bot):
+    tg, _, _ = bot
+    tg.send_text(104, "exosmes evidance")
+    wait_text(tg, 104, "Emerging")
+    tg.send_text(105, "how to inject botox")
+    wait_text(tg, 105, "Not covered")
+    tg.send_text(106, "<b> & > </i> what <script> is PRP &amp;")
+    wait_text(tg, 106, "PRP")
+    assert not [c for c in tg.calls("sendMessage", ok=False) if str(c.params.get("chat_id")) in ("104", "105", "106")]
+
+
+def test_very_long_question(bot):
+    tg, _, _ = bot
+    tg.send_text(107, ("exosome safety " + "please " * 1500)[:10_000])
+    text = wait_text(tg, 107, "Exosomes — Safety")
+    assert len(text) <= 4096
+
+
+def test_sticker_gets_a_hint_and_edits_are_not_answered_twice(bot):
+    tg, _, _ = bot
+    tg.send_sticker(108)
+    wait_text(tg, 108, "text questions")
+    original = tg.send_text(109, "prp evidence")
+    wait_text(tg, 109, "PRP — Strength of evidence")
+    tg.edit_text(original, "prp safety")
+    tg.send_text(109, "/help")
+    wait_text(tg, 109, "Ask things like")
+    assert not any("PRP — Safety" in t for t in texts_to(tg, 109))
+
+
+def test_ref_command_and_refs(bot):
+    tg, _, _ = bot
+    tg.send_text(110, "/ref 11")
+    assert "Acta Biomed" in wait_text(tg, 110, "Banihashemi M")
+    tg.send_text(110, "/refs")
+    assert "Arshdeep" in wait_text(tg, 110, "Domaszewska-Szostek")
+    tg.send_text(110, "/about")
+    assert "10.7241/ourd.20262.21" in wait_text(tg, 110, "current through")
+
+
+def test_did_you_mean_button_and_forged_callback(bot):
+    tg, _, _ = bot
+    tg.send_text(111, "PRP for lips")
+    wait_text(tg, 111, "Not covered")
+    markup = last_markup(tg, 111)
+    data = markup["inline_keyboard"][0][0]["callback_data"]
+    assert data == "a:prp-overview" and len(data.encode()) <= 64
+    message = tg.last_bot_message(111)
+    assert message["reply_to_message"]["text"] == "PRP for lips"
+    before = len(tg.calls("answerCallbackQuery"))
+    tg.press(111, message, data)
+    wait_text(tg, 111, "Platelet-rich plasma — Overview")
+    tg.press(111, message, "a:prp-nonsense")
+    tg.press(111, message, "zz:garbage")
+    tg.wait_for(lambda: len(tg.calls("answerCallbackQuery")) >= before + 3)
+    answers = [c.params.get("text") for c in tg.calls("answerCallbackQuery")[before:]]
+    assert answers.count("That button has expired — please ask the question again.") == 2
+
+
+def test_feedback_button_marks_a_gap(bot):
+    tg, _, tmp = bot
+    tg.send_text(112, "secretome evidence")
+    wait_text(tg, 112, "Secretome — Strength of evidence")
+    message = tg.last_bot_message(112)
+    tg.press(112, message, "f:-:secretome-evidence")
+    tg.wait_for(
+        lambda: any("maintainer will review" in (c.params.get("text") or "") for c in tg.calls("answerCallbackQuery"))
+    )
+
+    def feedback_logged() -> bool:
+        conn = sqlite3.connect(tmp / "bot.sqlite3")
+        try:
+            rows = conn.execute("SELECT answer_id, question, helpful FROM feedback").fetchall()
+        finally:
+            conn.close()
+        return ("secretome-evidence", "secretome evidence", 0) in rows
+
+    tg.wait_for(feedback_logged)
+
+
+def test_inline_query_offers_cards(bot):
+    tg, _, _ = bot
+    tg.inline(113, "prp evidence")
+    call = tg.wait_for(lambda: tg.calls("answerInlineQuery"))[-1]
+    results = json.loads(call.params["results"])
+    assert results[0]["id"] == "prp-evidence" and "Strength of evidence" in results[0]["title"]
+    tg.inline(113, "")
+    tg.wait_for(lambda: len(tg.calls("answerInlineQuery")) >= 2)
+
+
+def test_groups_answer_only_when_addressed(bot):
+    tg, _, _ = bot
+    group = -5001
+    tg.send_text(114, "how does PRP work", chat_id=group, chat_type="group")
+    tg.send_text(114, f"@{BOT_USERNAME} exosome evidence", chat_id=group, chat_type="group")
+    wait_text(tg, group, "Exosomes — Strength of evidence")
+    tg.send_text(115, "/ask and is it safe?", chat_id=group, chat_type="group")
+    wait_text(tg, group, "Exosomes — Safety")
+    assert not any("Mechanism" in t for t in texts_to(tg, group))
+
+
+def test_maintainer_commands_are_for_admins_only(bot):
+    tg, _, _ = bot
+    tg.send_text(116, "/gaps")
+    wait_text(tg, 116, "for the bot's maintainers")
+    tg.send_text(ADMIN, "/gaps")
+    wait_text(tg, ADMIN, "content gap")
+    tg.send_text(ADMIN, "/stats")
+    wait_text(tg, ADMIN, "questions:")
+
+
+def test_forget_deletes_my_rows(bot):
+    tg, _, _ = bot
+    tg.send_text(117, "exosome safety")
+    wait_text(tg, 117, "Exosomes — Safety")
+    tg.send_text(117, "/forget")
+    assert "deleted" in wait_text(tg, 117, "Done")
+
+
+def test_flood_control_and_bad_gateway_are_retried(bot):
+    tg, _, _ = bot
+    tg.inject("sendMessage", "429", retry_after=1)
+    tg.inject("sendMessage", "502")
+    tg.send_text(118, "prp safety")
+    wait_text(tg, 118, "PRP — Safety", timeout=15)
+    failed = [c.error for c in tg.calls("sendMessage", ok=False)]
+    assert any("Too Many Requests" in e for e in failed) and any("Bad Gateway" in e for e in failed)
+
+
+def test_burst_of_200_questions_from_50_users(bot):
+    tg, _, _ = bot
+    questions = ["prp evidence", "exosome safety", "what after laser?", "compare all three"]
+    users = range(2000, 2050)
+    start = time.monotonic()
+    for i in range(4):
+        for user in users:
+            tg.send_text(user, questions[i])
+
+    def all_answered() -> bool:
+        return all(len(texts_to(tg, u)) >= 4 for u in users)
+
+    tg.wait_for(all_answered, timeout=60)
+    elapsed = time.monotonic() - start
+    assert elapsed < 60
+    print(f"burst: 200 questions answered in {elapsed:.2f}s")
+
+
+def test_sigint_flushes_everything(tmp_path):
+    with FakeTelegram() as tg:
+        proc = start_bot(tg, tmp_path)
+        for user in range(3000, 3020):
+            tg.send_text(user, "exosome evidence")
+        tg.wait_for(lambda: all(texts_to(tg, u) for u in range(3000, 3020)), timeout=30)
+        assert stop_bot(proc) == 0
+    log = (tmp_path / "bot.log").read_text()
+    assert tg.token not in log
+    conn = sqlite3.connect(tmp_path / "bot.sqlite3")
+    assert conn.execute("SELECT COUNT(*) FROM queries WHERE frontend = 'telegram'").fetchone()[0] == 20
