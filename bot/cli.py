@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import csv
 import getpass
-import io
 import json
 import os
 import re
@@ -25,11 +24,6 @@ from bot.core.loader import KnowledgeError, load_knowledge
 from bot.pipeline import DEFAULT_KNOWLEDGE_DIR, Pipeline, Reply
 
 EXIT_USAGE = 2
-
-CHAT_HELP = """Ask anything about PRP, MSC secretome or exosomes for aging skin, e.g.
-  how does PRP work · exosomes evidence · PRP vs secretome safety · what after laser?
-Follow-ups work: "and is it safe?", "what about exosomes?".
-Type a suggestion's number to pick it. Commands: /ref N, /refs, /about, /help, /quit."""
 
 
 class UsageError(Exception):
@@ -71,56 +65,22 @@ def with_logged_pipeline(args: argparse.Namespace, body: Callable[[Pipeline], Aw
 
 def cmd_chat(args: argparse.Namespace) -> int:
     """A console conversation through the same pipeline as Telegram."""
-    return with_logged_pipeline(args, lambda pipeline: chat(pipeline, sys.stdin, sys.stdout))
+    from bot.console import chat
+
+    return with_logged_pipeline(args, lambda pipeline: chat(pipeline, sys.stdin, sys.stdout, local_user()))
 
 
-async def chat(pipeline: Pipeline, stdin: io.TextIOBase, stdout: io.TextIOBase) -> int:
-    interactive = stdin.isatty()
-    print(f"regenbot — knowledge base {pipeline.kb.version}. {CHAT_HELP}", file=stdout)
-    suggestions: list[str] = []
-    last_question = ""
-    user = local_user()
-    while True:
-        if interactive:
-            print("\nyou> ", end="", file=stdout, flush=True)
-        line = await asyncio.to_thread(stdin.readline)
-        if not line:
-            print("", file=stdout)
-            return 0
-        text = line.strip()
-        if not text:
-            continue
-        if text in ("/quit", "/exit", "quit", "exit"):
-            return 0
-        if text in ("/help", "help", "/start"):
-            print(CHAT_HELP, file=stdout)
-            continue
-        reply: Reply | None = None
-        if text.isdigit() and suggestions and 1 <= int(text) <= len(suggestions):
-            reply = pipeline.choose_suggestion(last_question, suggestions[int(text) - 1], frontend="console", user=user)
-        elif text.startswith("/"):
-            reply = _slash(pipeline, text, user)
-            if reply is None:
-                print("Unknown command. " + CHAT_HELP, file=stdout)
-                continue
-        if reply is None:
-            reply = pipeline.ask(text, frontend="console", user=user)
-            last_question = text
-        suggestions = [s.answer_id for s in reply.answer.suggestions]
-        body = reply.plain()
-        for n, s in enumerate(reply.answer.suggestions, 1):
-            body = body.replace(f"• {s.label}", f"{n}. {s.label}", 1)
-        print(("\n" if not interactive else "") + body, file=stdout, flush=True)
+def cmd_quiz(args: argparse.Namespace) -> int:
+    """The trainees' quiz in the terminal: numbered options, same scheduling as Telegram."""
+    from bot.console import quiz
+    from bot.querylog.progress import ProgressStore
+    from bot.quizzing import QuizService
 
+    async def body(pipeline: Pipeline) -> int:
+        service = QuizService(pipeline.kb, ProgressStore(pipeline.sink))  # type: ignore[arg-type]
+        return await quiz(service, " ".join(args.topic), sys.stdin, sys.stdout, local_user())
 
-def _slash(pipeline: Pipeline, text: str, user: str) -> Reply | None:
-    command, _, rest = text[1:].partition(" ")
-    if command == "ref":
-        question = f"reference {rest.strip()}" if rest.strip() else "references"
-        return pipeline.ask(question, frontend="console", user=user)
-    if command in ("refs", "about"):
-        return pipeline.ask_id(command, frontend="console", user=user)
-    return None
+    return with_logged_pipeline(args, body)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -356,6 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("chat", help="console conversation (no token or network needed)")
     p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("quiz", help="quiz yourself in the terminal (topics: see /quiz help in the bot)")
+    p.add_argument("topic", nargs="*", help="a topic (evidence, safety, ...) or a biologic (prp, exosomes, ...)")
+    p.set_defaults(func=cmd_quiz)
 
     p = sub.add_parser("ask", help="answer one question; '-' reads one question a line from stdin")
     p.add_argument("--json", action="store_true", help="print one JSON object per answer")

@@ -104,7 +104,7 @@ def test_old_database_is_upgraded_in_place(tmp_path):
     assert current_version(upgraded) == LATEST
     row = upgraded.execute("SELECT question, reason, used_context FROM queries").fetchone()
     assert tuple(row) == ("old question", None, 0)
-    assert [r[0] for r in upgraded.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2]
+    assert [r[0] for r in upgraded.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2, 3]
     assert migrate(upgraded) == []  # applied once
 
 

@@ -232,6 +232,34 @@ def test_forget_deletes_my_rows(bot):
     assert "deleted" in wait_text(tg, 117, "Done")
 
 
+def test_quiz_round_through_native_polls(bot):
+    tg, _, _ = bot
+    user = 120
+    tg.send_text(user, "/quiz astrology")
+    assert "exosomes" in wait_text(tg, user, "There is no quiz topic")
+    tg.send_text(user, "/score")
+    wait_text(tg, user, "No quiz answers yet")
+    tg.send_text(user, "/quiz exosomes")
+    wait_text(tg, user, "Quiz: 5 questions on Exosomes")
+    for k in range(5):
+        polls = tg.wait_for(lambda k=k: len(tg.polls_for(user)) > k and tg.polls_for(user))
+        poll = polls[k]
+        call = [c for c in tg.calls("sendPoll") if c.params.get("question") == poll["question"]][-1]
+        assert call.params["type"] == "quiz" and call.params["is_anonymous"] in ("false", "False", False)
+        assert poll["question"].startswith(f"{k + 1}/5 · ")
+        correct = poll["correct_option_id"]
+        option = correct if k < 3 else (correct + 1) % len(poll["options"])
+        tg.answer_poll(user, poll["id"], option)
+        if k == 0:
+            tg.answer_poll(user, poll["id"], (correct + 1) % len(poll["options"]))  # a second answer: ignored
+            tg.answer_poll(user, "poll-unknown", 0)  # a poll we never sent: ignored
+    wait_text(tg, user, "Round finished: 3/5 correct")
+    assert len(tg.polls_for(user)) == 5
+    tg.send_text(user, "/score")
+    assert "current streak 0" in wait_text(tg, user, "Answered 5, correct 3")
+    assert not tg.calls("sendPoll", ok=False)
+
+
 def test_flood_control_and_bad_gateway_are_retried(bot):
     tg, _, _ = bot
     tg.inject("sendMessage", "429", retry_after=1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.core.citations import cite
 from bot.core.knowledge import Claim, Knowledge
 from bot.core.matcher import Candidate, Match, Slots
 
@@ -47,22 +48,6 @@ class Answer:
     answer_id: str | None
     footer: str
     reason: str = "answered"
-
-
-def cite(refs: tuple[int, ...] | list[int]) -> str:
-    """[10-12,14] — runs of consecutive numbers collapse to a range."""
-    nums = sorted(set(refs))
-    if not nums:
-        return ""
-    parts, start, prev = [], nums[0], nums[0]
-    for n in [*nums[1:], None]:
-        if n is not None and n == prev + 1:
-            prev = n
-            continue
-        parts.append(str(start) if start == prev else f"{start}-{prev}")
-        if n is not None:
-            start = prev = n
-    return "[" + ",".join(parts) + "]"
 
 
 class Composer:

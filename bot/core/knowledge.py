@@ -175,5 +175,9 @@ class Knowledge:
     messages: dict[str, str]
     extra: dict[str, object] = field(default_factory=dict)
 
+    @property
+    def quiz(self):
+        return self.extra["quiz"]
+
     def message(self, key: str, **values: object) -> str:
         return self.messages[key].format(**values)

@@ -30,6 +30,7 @@ from bot.core.knowledge import (
     Topic,
     Vocabulary,
 )
+from bot.core.quiz import QuizBank, QuizItem, generate_items, item_problems
 
 FILES = (
     "references.yaml",
@@ -40,6 +41,7 @@ FILES = (
     "topics.yaml",
     "vocabulary.yaml",
     "messages.yaml",
+    "quiz.yaml",
 )
 MESSAGE_KEYS = (
     "version",
@@ -229,6 +231,7 @@ def load_knowledge(directory: str | Path) -> Knowledge:
     topics = _topics(raw["topics.yaml"], problems, valid)
     vocabulary = _vocabulary(raw["vocabulary.yaml"], problems)
     messages = _messages(raw["messages.yaml"], problems)
+    authored, quiz_topics, generated_topics = _quiz(raw["quiz.yaml"], problems, valid)
 
     kb = Knowledge(
         version=messages.get("version", "unknown"),
@@ -244,6 +247,13 @@ def load_knowledge(directory: str | Path) -> Knowledge:
         messages=messages,
     )
     if not problems:
+        generated = generate_items(kb, generated_topics)
+        for item in generated:
+            problems += [
+                Problem("comparison.yaml/scenarios.yaml", f"generated quiz item {item.id}", fld, msg)
+                for fld, msg in item_problems(item, valid, quiz_topics)
+            ]
+        kb.extra["quiz"] = QuizBank.build(authored, generated, quiz_topics)
         # Imported here: the collision check needs the phrase matcher, which needs a Knowledge.
         from bot.core.collisions import example_collisions
 
@@ -437,6 +447,45 @@ def _topics(data: dict, problems: list[Problem], valid: set[int]) -> dict[str, T
             claims=r.claims(item.get("claims"), ident, "claims"),
         )
     return out
+
+
+def _quiz(data: dict, problems: list[Problem], valid: set[int]) -> tuple[list[QuizItem], tuple[str, ...], dict]:
+    r = _Reader(problems, "quiz.yaml", valid)
+    topics = r.texts(data.get("topics"), "topics", "-")
+    generated_topics = r.mapping(data.get("generated_topics"), "generated_topics", "-")
+    items: list[QuizItem] = []
+    seen: set = set()
+    for i, raw in enumerate(r.seq(data.get("items"), "items", "-")):
+        raw = r.mapping(raw, f"items[{i}]", "-")
+        ident = r.text(raw.get("id"), f"items[{i}]", "id")
+        entry = ident or f"items[{i}]"
+        r.unique_id(ident, entry, seen)
+        answer, difficulty = raw.get("answer"), raw.get("difficulty", 2)
+        if isinstance(answer, bool) or not isinstance(answer, int):
+            r.problem(entry, "answer", f"expected an option index, got {answer!r}")
+            answer = -1
+        if isinstance(difficulty, bool) or not isinstance(difficulty, int):
+            r.problem(entry, "difficulty", f"expected 1, 2 or 3, got {difficulty!r}")
+            difficulty = 2
+        item = QuizItem(
+            id=ident,
+            topic=r.text(raw.get("topic"), entry, "topic"),
+            question=r.text(raw.get("question"), entry, "question"),
+            options=tuple(
+                str(o) if not isinstance(o, bool) else r.text(o, entry, "options")
+                for o in r.seq(raw.get("options"), entry, "options")
+            ),
+            answer=answer,
+            explanation=r.text(raw.get("explanation"), entry, "explanation"),
+            refs=r.refs(raw.get("refs"), entry, "refs"),
+            difficulty=difficulty,
+            biologic=raw.get("biologic"),
+        )
+        for fld, msg in item_problems(item, valid, topics):
+            if (msg != "empty text" and "without citation" not in msg and answer != -1) or fld != "answer":
+                r.problem(entry, fld, msg)
+        items.append(item)
+    return items, topics, generated_topics
 
 
 def _vocabulary(data: dict, problems: list[Problem]) -> Vocabulary:

@@ -79,9 +79,26 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX feedback_user ON feedback(user_pseudonym);
         """,
     ),
+    (
+        3,
+        "quiz progress per trainee and item (Leitner box)",
+        """
+        CREATE TABLE quiz_progress (
+            user_pseudonym TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            box INTEGER NOT NULL,
+            last_seen REAL NOT NULL,
+            seen INTEGER NOT NULL,
+            correct INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (user_pseudonym, item_id)
+        );
+        CREATE INDEX quiz_answers_user_time ON quiz_answers(user_pseudonym, created_at);
+        """,
+    ),
 )
 LATEST = MIGRATIONS[-1][0]
-USER_TABLES = ("queries", "quiz_answers", "feedback")
+USER_TABLES = ("queries", "quiz_answers", "feedback", "quiz_progress")
 
 
 def now_iso() -> str:

@@ -44,6 +44,12 @@ SQL = {
     "feedback": (
         "INSERT INTO feedback (created_at, user_pseudonym, answer_id, question, helpful) VALUES (?, ?, ?, ?, ?)"
     ),
+    "progress": (
+        "INSERT INTO quiz_progress (user_pseudonym, item_id, box, last_seen, seen, correct, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(user_pseudonym, item_id) DO UPDATE SET box = excluded.box,"
+        " last_seen = excluded.last_seen, seen = excluded.seen, correct = excluded.correct,"
+        " created_at = excluded.created_at"
+    ),
     "phrasing": (
         "INSERT INTO phrasing_candidates (normalised, intent, example, count, first_seen, last_seen)"
         " VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT(normalised, intent)"
@@ -124,6 +130,11 @@ class QueryLog:
 
     def record_quiz(self, user: str | int | None, item_id: str, topic: str, correct: bool) -> None:
         self._put("quiz", (_iso(), self.pseudonymize(user), item_id, topic, int(correct)))
+
+    def record_progress(
+        self, user: str | int | None, item_id: str, box: int, last_seen: float, seen: int, correct: int
+    ) -> None:
+        self._put("progress", (self.pseudonymize(user), item_id, box, last_seen, seen, correct, _iso()))
 
     def record_feedback(self, user: str | int | None, answer_id: str, question: str, helpful: bool) -> None:
         self._put(
@@ -314,5 +325,5 @@ class QueryLog:
 
 def _belongs(item: tuple[str, tuple[Any, ...]], pseudonym: str | None) -> bool:
     kind, params = item
-    position = {"query": 3, "quiz": 1, "feedback": 1}.get(kind)
+    position = {"query": 3, "quiz": 1, "feedback": 1, "progress": 0}.get(kind)
     return position is not None and params[position] == pseudonym

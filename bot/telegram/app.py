@@ -22,6 +22,7 @@ from telegram.ext import (
     Defaults,
     InlineQueryHandler,
     MessageHandler,
+    PollAnswerHandler,
     TypeHandler,
     filters,
 )
@@ -30,8 +31,10 @@ from bot.config import Settings
 from bot.core.context import ContextStore
 from bot.core.knowledge import Knowledge
 from bot.pipeline import Pipeline
+from bot.querylog.progress import ProgressStore
 from bot.querylog.writer import QueryLog
-from bot.telegram import admin, commands, errors, inline, questions
+from bot.quizzing import QuizService
+from bot.telegram import admin, commands, errors, inline, questions, quiz
 from bot.telegram.ratelimit import UserRateLimiter
 from bot.telegram.request import RetryingRequest
 from bot.telegram.services import Services
@@ -59,6 +62,10 @@ def handlers() -> list[tuple[BaseHandler, int]]:
         (CommandHandler("ref", commands.on_ref), 0),
         (CommandHandler("ask", questions.on_ask_command), 0),
         (CommandHandler("forget", commands.on_forget), 0),
+        # Quiz: /quiz [topic] sends native quiz polls; answers arrive as PollAnswer updates.
+        (CommandHandler("quiz", quiz.on_quiz), 0),
+        (CommandHandler("score", quiz.on_score), 0),
+        (PollAnswerHandler(quiz.on_poll_answer), 0),
         # Maintainers only (REGENBOT_ADMIN_IDS); others get a polite refusal.
         (CommandHandler("gaps", admin.on_gaps), 0),
         (CommandHandler("stats", admin.on_stats), 0),
@@ -98,6 +105,8 @@ def build_application(settings: Settings, kb: Knowledge, *, webhook: bool = Fals
         pipeline=Pipeline(kb, sink=qlog, contexts=ContextStore()),
         qlog=qlog,
         limiter=UserRateLimiter(),
+        quiz=QuizService(kb, ProgressStore(qlog)),
+        quiz_state=quiz.QuizState(),
     )
     for handler, group in handlers():
         application.add_handler(handler, group=group)

@@ -117,4 +117,5 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     removed = await svc.qlog.forget(message.from_user.id)
     svc.pipeline.forget(message.chat_id)
+    svc.quiz.store.forget(message.from_user.id)
     await message.reply_text(f"Done: deleted {removed} logged record(s) about you. Your next question starts fresh.")

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from telegram.ext import ContextTypes
 
 from bot.config import Settings
 from bot.pipeline import Pipeline
 from bot.querylog.writer import QueryLog
+from bot.quizzing import QuizService
 from bot.telegram.ratelimit import UserRateLimiter
+
+if TYPE_CHECKING:
+    from bot.telegram.quiz import QuizState
 
 
 @dataclass
@@ -18,8 +23,9 @@ class Services:
     pipeline: Pipeline
     qlog: QueryLog
     limiter: UserRateLimiter
+    quiz: QuizService
+    quiz_state: QuizState
     bot_username: str = ""
-    extra: dict[str, object] = field(default_factory=dict)
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.admin_ids

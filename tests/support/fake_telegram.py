@@ -62,6 +62,7 @@ class State:
     polls: dict[str, dict[str, Any]] = field(default_factory=dict)
     commands: list[dict[str, Any]] = field(default_factory=list)
     messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    poll_chats: dict[str, int] = field(default_factory=dict)
     cond: threading.Condition = field(default_factory=threading.Condition)
     webhook: str = ""
 
@@ -189,8 +190,11 @@ class FakeTelegram:
             {"inline_query": {"id": f"iq{time.monotonic_ns()}", "from": _user(user_id), "query": query, "offset": ""}}
         )
 
+    def polls_for(self, chat_id: int) -> list[dict[str, Any]]:
+        return [p for pid, p in self.state.polls.items() if self.state.poll_chats.get(pid) == chat_id]
+
     def answer_poll(self, user_id: int, poll_id: str, option: int) -> None:
-        poll = self.state.polls[poll_id]
+        poll = self.state.polls.get(poll_id) or {"options": [{"persistent_id": "x"}] * (option + 1)}
         persistent = poll["options"][option]["persistent_id"]
         self.push(
             {
@@ -447,9 +451,13 @@ class FakeTelegram:
         if len(set(texts)) != len(texts):
             raise ApiError(400, "Bad Request: POLL_OPTION_DUPLICATE")
         is_quiz = p.get("type") == "quiz"
-        correct = p.get("correct_option_id")
-        if is_quiz and (correct is None or not 0 <= int(correct) < len(texts)):
+        # Bot API 9.6+ takes correct_option_ids (a JSON list); a quiz needs exactly one here.
+        correct_ids = _json(p["correct_option_ids"], "correct_option_ids") if p.get("correct_option_ids") else []
+        if p.get("correct_option_id") is not None:
+            correct_ids = [int(p["correct_option_id"])]
+        if is_quiz and (len(correct_ids) != 1 or not 0 <= int(correct_ids[0]) < len(texts)):
             raise ApiError(400, "Bad Request: wrong correct option ID specified")
+        correct = correct_ids[0] if correct_ids else None
         explanation = p.get("explanation") or ""
         if explanation:
             plain = self._check_text(explanation, p.get("explanation_parse_mode"), limit=200)
@@ -465,10 +473,14 @@ class FakeTelegram:
             "is_anonymous": str(p.get("is_anonymous", "true")).lower() in ("true", "1"),
             "type": "quiz" if is_quiz else "regular",
             "allows_multiple_answers": False,
+            "allows_revoting": False,
+            "members_only": False,
         }
         if is_quiz:
-            poll["correct_option_id"] = int(correct)
+            poll["correct_option_ids"] = [int(correct)]
+            poll["correct_option_id"] = int(correct)  # kept for the tests' convenience
         self.state.polls[poll_id] = poll
+        self.state.poll_chats[poll_id] = int(p["chat_id"])
         return self._new_message(p, poll=poll)
 
     def _api_stopPoll(self, p: dict[str, Any]) -> dict[str, Any]:

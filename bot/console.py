@@ -1,0 +1,121 @@
+"""The console front ends: `regenbot chat` and `regenbot quiz`, through the same services.
+
+Input is read in a worker thread so the query log keeps writing in the background while
+the user thinks. Bad input (an unknown command, a non-number as a quiz answer) gets a
+clear message and loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TextIO
+
+from bot.pipeline import Pipeline, Reply
+from bot.quizzing import QuizService, UnknownTopic
+
+CHAT_HELP = """Ask anything about PRP, MSC secretome or exosomes for aging skin, e.g.
+  how does PRP work · exosomes evidence · PRP vs secretome safety · what after laser?
+Follow-ups work: "and is it safe?", "what about exosomes?".
+Type a suggestion's number to pick it. Commands: /ref N, /refs, /about, /help, /quit."""
+
+
+async def _readline(stdin: TextIO, stdout: TextIO, prompt: str) -> str | None:
+    if stdin.isatty():
+        print(prompt, end="", file=stdout, flush=True)
+    line = await asyncio.to_thread(stdin.readline)
+    return line if line else None
+
+
+async def chat(pipeline: Pipeline, stdin: TextIO, stdout: TextIO, user: str) -> int:
+    interactive = stdin.isatty()
+    print(f"regenbot — knowledge base {pipeline.kb.version}. {CHAT_HELP}", file=stdout)
+    suggestions: list[str] = []
+    last_question = ""
+    while True:
+        line = await _readline(stdin, stdout, "\nyou> ")
+        if not line:
+            print("", file=stdout)
+            return 0
+        text = line.strip()
+        if not text:
+            continue
+        if text in ("/quit", "/exit", "quit", "exit"):
+            return 0
+        if text in ("/help", "help", "/start"):
+            print(CHAT_HELP, file=stdout)
+            continue
+        reply: Reply | None = None
+        if text.isdigit() and suggestions and 1 <= int(text) <= len(suggestions):
+            reply = pipeline.choose_suggestion(last_question, suggestions[int(text) - 1], frontend="console", user=user)
+        elif text.startswith("/"):
+            reply = _slash(pipeline, text, user)
+            if reply is None:
+                print("Unknown command. " + CHAT_HELP, file=stdout)
+                continue
+        if reply is None:
+            reply = pipeline.ask(text, frontend="console", user=user)
+            last_question = text
+        suggestions = [s.answer_id for s in reply.answer.suggestions]
+        body = reply.plain()
+        for n, s in enumerate(reply.answer.suggestions, 1):
+            body = body.replace(f"• {s.label}", f"{n}. {s.label}", 1)
+        print(("\n" if not interactive else "") + body, file=stdout, flush=True)
+
+
+def _slash(pipeline: Pipeline, text: str, user: str) -> Reply | None:
+    command, _, rest = text[1:].partition(" ")
+    if command == "ref":
+        question = f"reference {rest.strip()}" if rest.strip() else "references"
+        return pipeline.ask(question, frontend="console", user=user)
+    if command in ("refs", "about"):
+        return pipeline.ask_id(command, frontend="console", user=user)
+    return None
+
+
+async def quiz(service: QuizService, topic: str, stdin: TextIO, stdout: TextIO, user: str) -> int:
+    while True:
+        try:
+            round_ = await service.start(user, topic)
+        except UnknownTopic as exc:
+            print(exc, file=stdout)
+            return 2
+        if not round_.items:
+            print("No questions on that topic yet. " + service.topics_text(), file=stdout)
+            return 2
+        print(
+            f"Quiz: {len(round_.items)} questions on {round_.label}. Answer with the option number; q quits.",
+            file=stdout,
+        )
+        while (item := round_.current) is not None:
+            options, correct = item.shuffled(service.rng)
+            print(f"\nQ{round_.position + 1}/{len(round_.items)}. {item.question}", file=stdout)
+            for n, option in enumerate(options, 1):
+                print(f"  {n}. {option}", file=stdout)
+            choice = await _ask_number(stdin, stdout, len(options))
+            if choice is None:
+                print("Stopped; your answers so far are saved.", file=stdout)
+                return 0
+            ok = choice - 1 == correct
+            await service.answer(user, round_, ok)
+            verdict = "Correct." if ok else f"Not quite — the answer is: {options[correct]}."
+            print(f"{verdict} {item.explanation_with_citation()}", file=stdout)
+        print(
+            "\n" + QuizService.summary(round_).replace("/quiz", "regenbot quiz").replace("/score", "score"), file=stdout
+        )
+        print(await service.score_text(user), file=stdout)
+        again = await _readline(stdin, stdout, "Another round? [y/N] ")
+        if not again or again.strip().lower() not in ("y", "yes"):
+            return 0
+
+
+async def _ask_number(stdin: TextIO, stdout: TextIO, count: int) -> int | None:
+    while True:
+        line = await _readline(stdin, stdout, "answer> ")
+        if line is None:
+            return None
+        text = line.strip().lower()
+        if text in ("q", "quit", "/quit"):
+            return None
+        if text.isdigit() and 1 <= int(text) <= count:
+            return int(text)
+        print(f"Please answer with a number from 1 to {count} (or q to stop).", file=stdout)

@@ -1,0 +1,311 @@
+"""Quiz items, items generated from the review's tables, and Leitner scheduling.
+
+Why Leitner boxes rather than SM-2: a quiz poll tells us only right or wrong, not the
+0-5 recall grade SM-2 needs, and boxes are easy to explain to a trainee ("wrong answers
+go back to box 1 and come back next round"). Box intervals: 1 -> next round, 2 -> 1 day,
+3 -> 3 days, 4 -> 7 days, 5 -> 21 days. Pure functions; storage lives elsewhere.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from bot.core.citations import cite
+from bot.core.knowledge import Knowledge
+from bot.core.normalise import normalise
+
+# Telegram's poll limits, which every item must respect.
+QUESTION_LIMIT = 300
+OPTION_LIMIT = 100
+EXPLANATION_LIMIT = 200
+EXPLANATION_LINE_BREAKS = 2
+MIN_OPTIONS, MAX_OPTIONS = 3, 5
+
+DAY = 86400.0
+BOX_INTERVALS = {1: 0.0, 2: 1 * DAY, 3: 3 * DAY, 4: 7 * DAY, 5: 21 * DAY}
+TOP_BOX = max(BOX_INTERVALS)
+ROUND_SIZE = 5
+
+
+@dataclass(frozen=True)
+class QuizItem:
+    id: str
+    topic: str
+    question: str
+    options: tuple[str, ...]
+    answer: int
+    explanation: str
+    refs: tuple[int, ...]
+    difficulty: int = 2
+    biologic: str | None = None
+    generated: bool = False
+
+    @property
+    def correct_option(self) -> str:
+        return self.options[self.answer]
+
+    def explanation_with_citation(self) -> str:
+        return f"{self.explanation} {cite(self.refs)}"
+
+    def shuffled(self, rng: random.Random) -> tuple[tuple[str, ...], int]:
+        """Options in a random order and where the correct one landed."""
+        order = list(range(len(self.options)))
+        rng.shuffle(order)
+        return tuple(self.options[i] for i in order), order.index(self.answer)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One trainee's state for one item."""
+
+    box: int = 0  # 0 = never seen
+    last_seen: float = 0.0
+    seen: int = 0
+    correct: int = 0
+
+    def after(self, correct: bool, now: float) -> Progress:
+        box = min(TOP_BOX, max(self.box, 1) + 1) if correct else 1
+        return Progress(box, now, self.seen + 1, self.correct + int(correct))
+
+    def due(self, now: float) -> bool:
+        return self.box > 0 and now - self.last_seen >= BOX_INTERVALS[self.box]
+
+
+def item_problems(item: QuizItem, known_refs: Iterable[int], topics: Iterable[str]) -> list[tuple[str, str]]:
+    """(field, message) for every rule ``item`` breaks, Telegram's poll limits included."""
+    out = []
+    if not item.question.strip():
+        out.append(("question", "empty text"))
+    if len(item.question) > QUESTION_LIMIT:
+        out.append(("question", f"{len(item.question)} characters; Telegram allows {QUESTION_LIMIT}"))
+    if not MIN_OPTIONS <= len(item.options) <= MAX_OPTIONS:
+        out.append(("options", f"needs {MIN_OPTIONS}-{MAX_OPTIONS} options, has {len(item.options)}"))
+    for i, option in enumerate(item.options):
+        if not option.strip():
+            out.append((f"options[{i}]", "empty text"))
+        if len(option) > OPTION_LIMIT:
+            out.append((f"options[{i}]", f"{len(option)} characters; Telegram allows {OPTION_LIMIT}"))
+    if len({o.casefold().strip() for o in item.options}) != len(item.options):
+        out.append(("options", "options must be distinct"))
+    if not 0 <= item.answer < len(item.options):
+        out.append(("answer", f"must be an option index 0-{len(item.options) - 1}, got {item.answer}"))
+    explanation = item.explanation_with_citation()
+    if len(explanation) > EXPLANATION_LIMIT:
+        out.append(
+            ("explanation", f"{len(explanation)} characters with its citation; Telegram allows {EXPLANATION_LIMIT}")
+        )
+    if explanation.count("\n") > EXPLANATION_LINE_BREAKS:
+        out.append(("explanation", f"more than {EXPLANATION_LINE_BREAKS} line breaks"))
+    if not item.refs:
+        out.append(("refs", "claim without citation: give at least one reference number"))
+    unknown = sorted(set(item.refs) - set(known_refs))
+    if unknown:
+        out.append(("refs", f"unknown reference(s) {unknown}"))
+    if item.topic not in set(topics):
+        out.append(("topic", f"unknown topic {item.topic!r}"))
+    if item.difficulty not in (1, 2, 3):
+        out.append(("difficulty", f"must be 1, 2 or 3, got {item.difficulty}"))
+    return out
+
+
+def generate_items(kb: Knowledge, topic_of_aspect: Mapping[str, str]) -> list[QuizItem]:
+    """Items from Table 1 and Table 2 with exactly one defensible answer each.
+
+    A row whose cells repeat (two biologics described the same way) or a scenario with
+    more than one recommended biologic would give two right answers, so it is skipped.
+    """
+    order = list(kb.comparison.hierarchy)
+    names = [kb.biologics[b].short if b != "secretome" else kb.biologics[b].name for b in order]
+    items: list[QuizItem] = []
+    for row in kb.comparison.parameters:
+        cells = [row.cells[b] for b in order]
+        if len({c.text.casefold() for c in cells}) != len(cells):
+            continue
+        topic = topic_of_aspect.get(row.aspect)
+        if topic is None:
+            continue
+        for i, bio in enumerate(order):
+            cell = cells[i]
+            items.append(
+                QuizItem(
+                    id=f"t1-{row.aspect}-{bio}",
+                    topic=topic,
+                    question=f"Table 1, {row.label.lower()}: which biologic is “{cell.text}”?",
+                    options=tuple(names),
+                    answer=i,
+                    explanation=f"{row.label}: {names[i]} — {cell.text}.",
+                    refs=cell.refs,
+                    difficulty=2,
+                    biologic=bio,
+                    generated=True,
+                )
+            )
+            items.append(
+                QuizItem(
+                    id=f"t1r-{row.aspect}-{bio}",
+                    topic=topic,
+                    question=f"Table 1: what is the {row.label.lower()} of {names[i]}?",
+                    options=tuple(c.text for c in cells),
+                    answer=i,
+                    explanation=f"{row.label} of {names[i]}: {cell.text}.",
+                    refs=cell.refs,
+                    difficulty=2,
+                    biologic=bio,
+                    generated=True,
+                )
+            )
+    for scenario in kb.scenarios.values():
+        if len(scenario.choice) != 1:
+            continue
+        answer = order.index(scenario.choice[0])
+        items.append(
+            QuizItem(
+                id=f"t2-{scenario.id}",
+                topic="scenarios",
+                question=f"Table 2: which biologic is most suitable for “{scenario.label.lower()}”?",
+                options=tuple(names),
+                answer=answer,
+                explanation=f"{names[answer]}: {scenario.rationale.text}"[: EXPLANATION_LIMIT - 30].rstrip(),
+                refs=scenario.rationale.refs,
+                difficulty=1,
+                biologic=scenario.choice[0],
+                generated=True,
+            )
+        )
+    return items
+
+
+@dataclass(frozen=True)
+class QuizBank:
+    items: tuple[QuizItem, ...]
+    topics: tuple[str, ...]
+    by_id: dict[str, QuizItem] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, authored: Iterable[QuizItem], generated: Iterable[QuizItem], topics: Iterable[str]) -> QuizBank:
+        items = list(authored)
+        seen = {normalise(i.question).text for i in items}
+        for item in generated:
+            key = normalise(item.question).text
+            if key not in seen:
+                seen.add(key)
+                items.append(item)
+        return cls(tuple(items), tuple(topics), {i.id: i for i in items})
+
+    def select(self, topic: str | None = None, biologic: str | None = None) -> list[QuizItem]:
+        return [
+            i
+            for i in self.items
+            if (topic is None or i.topic == topic) and (biologic is None or i.biologic == biologic)
+        ]
+
+
+def pick_round(
+    candidates: list[QuizItem],
+    progress: Mapping[str, Progress],
+    now: float,
+    rng: random.Random,
+    size: int = ROUND_SIZE,
+) -> list[QuizItem]:
+    """Due items first (wrong ones first), then new ones (easier first), then the rest."""
+
+    def state(item: QuizItem) -> Progress:
+        return progress.get(item.id, Progress())
+
+    due = sorted((i for i in candidates if state(i).due(now)), key=lambda i: (state(i).box, state(i).last_seen))
+    new = [i for i in candidates if state(i).box == 0]
+    rng.shuffle(new)
+    new.sort(key=lambda i: i.difficulty)
+    rest = sorted(
+        (i for i in candidates if state(i).box > 0 and not state(i).due(now)), key=lambda i: state(i).last_seen
+    )
+    chosen: list[QuizItem] = []
+    for item in [*due, *new, *rest]:
+        if item not in chosen:
+            chosen.append(item)
+        if len(chosen) == size:
+            break
+    return chosen
+
+
+@dataclass(frozen=True)
+class Score:
+    answered: int
+    correct: int
+    streak: int
+    by_topic: dict[str, tuple[int, int]]  # topic -> (correct, answered)
+    due: int
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.answered if self.answered else 0.0
+
+
+def score(history: list[tuple[str, bool]], bank: QuizBank, progress: Mapping[str, Progress], now: float) -> Score:
+    """``history``: (item id, correct) oldest first."""
+    by_topic: dict[str, tuple[int, int]] = {}
+    for item_id, correct in history:
+        item = bank.by_id.get(item_id)
+        topic = item.topic if item else "other"
+        c, n = by_topic.get(topic, (0, 0))
+        by_topic[topic] = (c + int(correct), n + 1)
+    streak = 0
+    for _, correct in reversed(history):
+        if not correct:
+            break
+        streak += 1
+    due = sum(1 for item_id, p in progress.items() if item_id in bank.by_id and p.due(now))
+    return Score(len(history), sum(c for _, c in history), streak, by_topic, due)
+
+
+def resolve_topic(text: str, bank: QuizBank, kb: Knowledge) -> tuple[str | None, str | None] | None:
+    """'/quiz exosomes' -> (None, 'exosomes'); '/quiz evidence' -> ('evidence', None);
+    '' -> (None, None); anything unknown -> None."""
+    words = normalise(text).text
+    if not words:
+        return None, None
+    aliases = {
+        "regulatory": "regulation",
+        "legal": "regulation",
+        "best use": "best_use",
+        "use": "best_use",
+        "scenario": "scenarios",
+        "refs": "references",
+        "ref": "references",
+        "aging": "background",
+        "ageing": "background",
+        "limits": "limitations",
+        "mechanisms": "mechanism",
+        "moa": "mechanism",
+    }
+    topic = aliases.get(words, words.replace(" ", "_"))
+    if topic in bank.topics:
+        return topic, None
+    for bio in kb.biologics.values():
+        if words in {normalise(s).text for s in (bio.id, bio.short, bio.name, *bio.synonyms)}:
+            return None, bio.id
+    return None
+
+
+@dataclass
+class Round:
+    """One round of up to ROUND_SIZE items for one trainee."""
+
+    items: list[QuizItem]
+    label: str
+    position: int = 0
+    correct: int = 0
+
+    @property
+    def current(self) -> QuizItem | None:
+        return self.items[self.position] if self.position < len(self.items) else None
+
+    @property
+    def finished(self) -> bool:
+        return self.position >= len(self.items)
+
+    def answer(self, correct: bool) -> None:
+        self.correct += int(correct)
+        self.position += 1
