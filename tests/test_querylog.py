@@ -322,3 +322,16 @@ def test_ask_logs_through_the_same_database(capsys):
     conn = connect(os.environ["REGENBOT_DB"])
     row = conn.execute("SELECT frontend, intent, user_pseudonym FROM queries").fetchone()
     assert row["frontend"] == "ask" and row["intent"] == "exosomes.evidence" and row["user_pseudonym"]
+
+
+async def test_concurrent_flushes_share_the_connection_safely(tmp_path, kb):
+    db = tmp_path / "log.db"
+    qlog = QueryLog(db, Pseudonymizer(KEY), interval=0.001, batch_size=50)
+    await qlog.open()
+    pipeline = Pipeline(kb, sink=qlog)
+    for i in range(2000):
+        pipeline.ask("exosome evidence", user=i, conversation=i)
+    results = await asyncio.gather(*(qlog.flush() for _ in range(5)), qlog.forget(3))
+    await qlog.close()
+    assert all(results[:5]) and qlog.failures == 0
+    assert count(db) == 1999

@@ -55,6 +55,22 @@ class Composer:
 
     def __init__(self, kb: Knowledge) -> None:
         self.kb = kb
+        self._cited_for = self._index_citations()
+
+    def _index_citations(self) -> dict[int, list[str]]:
+        """Reference number -> where the knowledge base cites it, computed once at load."""
+        kb = self.kb
+        places: dict[int, list[str]] = {}
+        for bio in kb.biologics.values():
+            for aspect, claims in bio.aspects.items():
+                for number in sorted({r for c in claims for r in c.refs}):
+                    places.setdefault(number, []).append(f"{bio.short} {kb.aspects[aspect].label.lower()}")
+        for topic in kb.topics.values():
+            cited = {r for c in topic.claims for r in c.refs}
+            if len(cited) < 10:  # a claim citing the whole literature says nothing about one paper
+                for number in sorted(cited):
+                    places.setdefault(number, []).append(topic.title.lower())
+        return places
 
     # -- answer ids (deep links, suggestion buttons) --------------------------------------
 
@@ -258,22 +274,10 @@ class Composer:
     def _reference(self, number: int) -> tuple[str, list[Line]]:
         ref = self.kb.references[number]
         lines: list[Line] = [(Span(f"[{number}] ", "b"), Span(ref.citation()))]
-        used = self._where_cited(number)
+        used = self._cited_for.get(number, [])
         if used:
             lines += [BLANK, (Span("Cited here for: ", "b"), Span(", ".join(used)))]
         return f"Reference {number}", lines
-
-    def _where_cited(self, number: int) -> list[str]:
-        kb = self.kb
-        out = []
-        for bio in kb.biologics.values():
-            for aspect, claims in bio.aspects.items():
-                if any(number in c.refs for c in claims):
-                    out.append(f"{bio.short} {kb.aspects[aspect].label.lower()}")
-        for topic in kb.topics.values():
-            if any(number in c.refs for c in topic.claims) and len({r for c in topic.claims for r in c.refs}) < 10:
-                out.append(topic.title.lower())
-        return out
 
     def _reference_list(self) -> tuple[str, list[Line]]:
         lines: list[Line] = [(Span(f"[{n}] ", "b"), Span(r.citation())) for n, r in sorted(self.kb.references.items())]

@@ -9,6 +9,7 @@ that the question may be about something the knowledge base does not cover.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -116,7 +117,11 @@ class Lexicon:
         self.cue_words = frozenset(words - self.generic)
         self.domain = frozenset(_domain_words(kb)) - words
         self.known = frozenset(words | self.domain)
-        self._targets = sorted(w for w in (self.cue_words | self.domain) if len(w) >= 4 and not w.isdigit())
+        # Fuzzy targets grouped by length: a word can only reach the cutoff against words of
+        # similar length, so each correction scans a slice of the vocabulary, not all of it.
+        self._targets_by_length: dict[int, list[str]] = {}
+        for word in sorted(w for w in (self.cue_words | self.domain) if len(w) >= 4 and not w.isdigit()):
+            self._targets_by_length.setdefault(len(word), []).append(word)
         self._correct = lru_cache(maxsize=4096)(self._correct_uncached)
 
     def _add_cues(self, kind: str, value: str, cues: tuple[Cue, ...]) -> None:
@@ -130,6 +135,9 @@ class Lexicon:
             if concept not in bucket:
                 bucket.append(concept)
 
+    def clear_cache(self) -> None:
+        self._correct.cache_clear()
+
     def correct(self, token: str) -> tuple[str, float]:
         """The known word ``token`` most likely means, and how sure (1.0 exact; 0 unknown)."""
         return self._correct(token)
@@ -142,7 +150,11 @@ class Lexicon:
         if len(token) < tuning.FUZZY_MIN_LENGTH:
             return token, 0.0
         cutoff = tuning.FUZZY_CUTOFF_SHORT if len(token) <= 6 else tuning.FUZZY_CUTOFF_LONG
-        found = process.extractOne(token, self._targets, scorer=fuzz.ratio, score_cutoff=cutoff)
+        c = cutoff / 100
+        # Indel ratio 2*matches/(len1+len2) >= c bounds the other word's length.
+        lo, hi = math.ceil(len(token) * c / (2 - c)), math.floor(len(token) * (2 - c) / c)
+        targets = [w for n in range(lo, hi + 1) for w in self._targets_by_length.get(n, ())]
+        found = process.extractOne(token, targets, scorer=fuzz.ratio, score_cutoff=cutoff)
         if found is None:
             return token, 0.0
         return found[0], found[1] / 100.0

@@ -16,7 +16,7 @@ from rapidfuzz import fuzz, process
 
 from bot.core import tuning
 from bot.core.knowledge import Knowledge
-from bot.core.lexicon import FUNCTION_KINDS, Extraction, Hit, Lexicon
+from bot.core.lexicon import FUNCTION_KINDS, PLACEHOLDER, Extraction, Hit, Lexicon
 from bot.core.normalise import Normalised, normalise
 
 
@@ -76,6 +76,10 @@ class Matcher:
         self.all_biologics = tuple(kb.comparison.hierarchy)
         self._phrases: list[str] = []
         self._phrase_targets: list[tuple[str, str]] = []  # (kind, id)
+        # Inverted index word -> example numbers, so each question is compared only with
+        # the examples that share a content word with it: the cost follows the overlap,
+        # not the size of the knowledge base.
+        self._postings: dict[str, list[int]] = {}
         for aspect in kb.aspects.values():
             self._index_examples("aspect", aspect.id, aspect.examples)
         for scenario in kb.scenarios.values():
@@ -86,8 +90,11 @@ class Matcher:
     def _index_examples(self, kind: str, ident: str, examples: tuple[str, ...]) -> None:
         for example in examples:
             canonical = self.lexicon.extract(normalise(example.replace("{b}", "PRP"))).canonical()
+            number = len(self._phrases)
             self._phrases.append(canonical)
             self._phrase_targets.append((kind, ident))
+            for word in set(canonical.split()) - self.lexicon.generic - {PLACEHOLDER}:
+                self._postings.setdefault(word, []).append(number)
 
     def scenario_slots(self, scenario: str) -> Slots:
         """A scenario's slots carry its recommended biologics, for follow-ups."""
@@ -251,8 +258,12 @@ class Matcher:
         known = len({p for h in ex.hits for p in range(h.start, h.end)}) + len(ex.domain)
         unknown = tuning.UNKNOWN_WORD_MASS * len(ex.unknown) + tuning.OUT_OF_SCOPE_WORD_MASS * len(ex.outside)
         familiarity = known / (known + unknown) if known + unknown else 0.0
-        for _, ratio, i in process.extract(canonical, self._phrases, scorer=fuzz.token_sort_ratio, limit=3):
-            kind, ident = self._phrase_targets[i]
+        numbers = sorted({n for word in set(canonical.split()) for n in self._postings.get(word, ())})
+        if not numbers:
+            return
+        subset = [self._phrases[n] for n in numbers]
+        for _, ratio, j in process.extract(canonical, subset, scorer=fuzz.token_sort_ratio, limit=3):
+            kind, ident = self._phrase_targets[numbers[j]]
             score = round(ratio * tuning.PRIOR["phrase"] * familiarity, 1)
             if kind == "aspect":
                 chosen = tuple(bios) or (context.biologics if context else ())

@@ -92,6 +92,7 @@ class QueryLog:
         self._task: asyncio.Task | None = None
         self._wake: asyncio.Event | None = None
         self._closing = False
+        self._lock = asyncio.Lock()
         self._last_purge = 0.0
         self.written = 0
         self.failures = 0
@@ -217,6 +218,10 @@ class QueryLog:
 
     async def flush(self) -> bool:
         """Write what is queued now; False (and everything kept) if the database refused."""
+        async with self._lock:  # one transaction at a time on the shared connection
+            return await self._flush_locked()
+
+    async def _flush_locked(self) -> bool:
         if self._conn is None and not await self._try_connect():
             return False
         assert self._conn is not None
@@ -257,6 +262,10 @@ class QueryLog:
 
     async def purge(self) -> int:
         """Delete rows older than the retention period; return how many went."""
+        async with self._lock:
+            return await self._purge_locked()
+
+    async def _purge_locked(self) -> int:
         self._last_purge = time.monotonic()
         if self._conn is None:
             return 0
@@ -273,6 +282,10 @@ class QueryLog:
 
     async def forget(self, user: str | int) -> int:
         """Delete every row logged for ``user`` (queued ones too); return how many went."""
+        async with self._lock:
+            return await self._forget_locked(user)
+
+    async def _forget_locked(self, user: str | int) -> int:
         pseudonym = self.pseudonymize(user)
         before = len(self._queue)
         self._queue = deque(item for item in self._queue if not _belongs(item, pseudonym))

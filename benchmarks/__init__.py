@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m benchmarks` prints every table and writes benchmarks/RESULTS.md."""
