@@ -87,6 +87,14 @@ def burst(users: int = 50, per_user: int = 4) -> dict[str, float]:
             answered = _answered(tg)
             elapsed = max(answered[c] for c in pushed) - start
             delays = [(answered[c] - pushed[c]) * 1000 for c in pushed]
+            # Unloaded latency: one question at a time, each answered before the next is sent.
+            single = []
+            for i in range(40):
+                chat = 50_000 + i
+                sent_at = time.monotonic()
+                tg.send_text(chat, QUESTIONS[i % len(QUESTIONS)])
+                tg.wait_for(lambda chat=chat: chat in _answered(tg), timeout=30)
+                single.append((_answered(tg)[chat] - sent_at) * 1000)
             ceiling = _ceiling(tg)
         finally:
             _stop(proc)
@@ -97,6 +105,8 @@ def burst(users: int = 50, per_user: int = 4) -> dict[str, float]:
         "ups": total / elapsed,
         "p50_ms": percentile(delays, 50),
         "p99_ms": percentile(delays, 99),
+        "single_p50_ms": percentile(single, 50),
+        "single_p99_ms": percentile(single, 99),
         "ceiling": ceiling,
     }
 
@@ -128,3 +138,52 @@ def memory(users: int = 10_000, checkpoint: int = 1000, per_user: int = 2) -> di
             _stop(proc)
     at = dict(points)
     return {"points": points, "growth_mb": at.get(users, 0.0) - at.get(users // 2, 0.0)}
+
+
+CATEGORIES = (
+    ("bot/core/", "regenbot core: normalise, match, compose, render"),
+    ("bot/", "regenbot front end and query log"),
+    ("telegram/", "python-telegram-bot"),
+    ("httpx/", "httpx / httpcore (HTTP client)"),
+    ("httpcore/", "httpx / httpcore (HTTP client)"),
+    ("asyncio/", "asyncio event loop"),
+    ("selectors", "asyncio event loop"),
+    ("json/", "JSON encode/decode"),
+)
+
+
+def profile(questions: int = 2000) -> list[tuple[str, float]]:
+    """Where the bot process spends its time answering a burst (cProfile, main thread)."""
+    import pstats
+
+    with tempfile.TemporaryDirectory() as tmp, FakeTelegram() as tg:
+        out = Path(tmp) / "bot.prof"
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": tg.token,
+            "TELEGRAM_API_URL": tg.api_url,
+            "REGENBOT_DB": str(Path(tmp) / "p.sqlite3"),
+            "REGENBOT_KEY_FILE": str(Path(tmp) / "p.key"),
+            "REGENBOT_SEND_RATE": "100000",
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "bot.cli", "run"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        tg.wait_for(lambda: tg.calls("setMyCommands"), timeout=30)
+        for i in range(questions):
+            tg.send_text(20_000 + i, QUESTIONS[i % len(QUESTIONS)])
+        tg.wait_for(lambda: len(tg.calls("sendMessage")) >= questions, timeout=120)
+        _stop(proc)
+        stats = pstats.Stats(str(out))
+    totals: dict[str, float] = {}
+    for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        label = next((name for key, name in CATEGORIES if key in filename), "other (stdlib, sqlite, logging...)")
+        if filename == "~":
+            label = "built-ins called from the above"
+        totals[label] = totals.get(label, 0.0) + tottime
+    total = sum(totals.values()) or 1.0
+    return sorted(((k, v / total) for k, v in totals.items()), key=lambda kv: -kv[1])

@@ -299,3 +299,105 @@ def test_sigint_flushes_everything(tmp_path):
     assert tg.token not in log
     conn = sqlite3.connect(tmp_path / "bot.sqlite3")
     assert conn.execute("SELECT COUNT(*) FROM queries WHERE frontend = 'telegram'").fetchone()[0] == 20
+
+
+def test_deep_link_opens_one_answer(bot):
+    tg, _, _ = bot
+    tg.send_text(121, "/start prp-safety")
+    wait_text(tg, 121, "PRP — Safety")
+    tg.send_text(121, "/start no-such-answer")
+    wait_text(tg, 121, "no longer exists")
+
+
+def test_a_slow_send_does_not_hold_up_other_users(bot):
+    tg, _, _ = bot
+    tg.inject("sendMessage", "slow", delay=2.0)
+    tg.send_text(122, "prp evidence")  # its answer hits the slow send
+    time.sleep(0.2)
+    tg.send_text(123, "exosome evidence")
+    wait_text(tg, 122, "PRP — Strength of evidence", timeout=10)
+    wait_text(tg, 123, "Exosomes — Strength of evidence", timeout=10)
+    tg.wait_for(lambda: all(c.done_at for c in tg.sent_to(122) + tg.sent_to(123)), timeout=10)
+    slow, fast = tg.sent_to(122)[0], tg.sent_to(123)[0]
+    assert fast.at > slow.at and fast.done_at < slow.done_at  # 123 was answered during 122's slow send
+
+
+def test_long_gap_list_arrives_as_csv_document(bot):
+    tg, _, _ = bot
+    topics = [
+        "botox",
+        "filler",
+        "thread lift",
+        "sunscreen",
+        "tretinoin",
+        "melasma",
+        "rosacea",
+        "acne",
+        "psoriasis",
+        "eczema",
+        "vitiligo",
+        "cellulite",
+    ]
+    for i, topic in enumerate(topics):
+        tg.send_text(130 + i, f"{topic} dosing")
+    tg.wait_for(lambda: all(texts_to(tg, 130 + i) for i in range(len(topics))))
+    tg.send_text(ADMIN, "/gaps")
+    call = tg.wait_for(lambda: tg.calls("sendDocument"))[-1]
+    name, content = call.params["document"]
+    assert name == "regenbot-gaps.csv" and b"nearest_intent" in content and b"botox dosing" in content
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_webhook_mode_checks_the_secret_and_reports_health(tmp_path):
+    import httpx
+
+    port = free_port()
+    secret = "s3cret-token-for-tests"
+    with FakeTelegram() as tg:
+        url = f"http://127.0.0.1:{port}/telegram"
+        proc = start_bot(
+            tg,
+            tmp_path,
+            REGENBOT_WEBHOOK_URL=url,
+            REGENBOT_WEBHOOK_SECRET=secret,
+            REGENBOT_WEBHOOK_LISTEN="127.0.0.1",
+            REGENBOT_WEBHOOK_PORT=str(port),
+        )
+        try:
+            tg.wait_for(lambda: tg.calls("setWebhook"))
+            assert tg.state.webhook == url
+            update = {
+                "update_id": 1,
+                "message": {
+                    "message_id": 5,
+                    "date": 0,
+                    "text": "exosome safety",
+                    "chat": {"id": 140, "type": "private", "first_name": "A"},
+                    "from": {"id": 140, "is_bot": False, "first_name": "A"},
+                },
+            }
+            health = tg.wait_for(lambda: _get(httpx, f"http://127.0.0.1:{port}/healthz"))
+            assert health["ok"] is True and health["kb_version"]
+            assert httpx.post(url, json=update).status_code == 403
+            assert httpx.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}).status_code == 403
+            assert not texts_to(tg, 140)
+            ok = httpx.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+            assert ok.status_code == 200
+            wait_text(tg, 140, "Exosomes — Safety")
+        finally:
+            assert stop_bot(proc) == 0
+
+
+def _get(httpx, url: str):
+    try:
+        response = httpx.get(url, timeout=1)
+    except httpx.HTTPError:
+        return None
+    return response.json() if response.status_code == 200 else None

@@ -24,8 +24,8 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 class UpdateHandler(tornado.web.RequestHandler):
-    def initialize(self, application: Application, secret: str) -> None:
-        self.application_ = application
+    def initialize(self, bot_app: Application, secret: str) -> None:
+        self.bot_app = bot_app
         self.secret = secret
 
     async def post(self) -> None:
@@ -36,24 +36,24 @@ class UpdateHandler(tornado.web.RequestHandler):
             return
         try:
             data = json.loads(self.request.body)
-            update = Update.de_json(data, self.application_.bot)
+            update = Update.de_json(data, self.bot_app.bot)
         except (ValueError, TypeError, KeyError) as exc:
             log.warning("webhook: malformed update: %s", exc)
             self.set_status(400)
             return
-        await self.application_.update_queue.put(update)
+        await self.bot_app.update_queue.put(update)
         self.set_status(200)
 
 
 class HealthHandler(tornado.web.RequestHandler):
-    def initialize(self, application: Application) -> None:
-        self.application_ = application
+    def initialize(self, bot_app: Application) -> None:
+        self.bot_app = bot_app
 
     def get(self) -> None:
-        svc = self.application_.bot_data["services"]
+        svc = self.bot_app.bot_data["services"]
         self.write(
             {
-                "ok": self.application_.running,
+                "ok": self.bot_app.running,
                 "kb_version": svc.pipeline.kb.version,
                 "log_pending": svc.qlog.pending,
                 "log_error": svc.qlog.last_error,
@@ -65,8 +65,8 @@ async def serve(application: Application, *, url: str, listen: str, port: int, s
     """Run until SIGINT/SIGTERM, then stop cleanly (post_shutdown flushes the log)."""
     web = tornado.web.Application(
         [
-            (f"/{path.strip('/')}", UpdateHandler, {"application": application, "secret": secret}),
-            (r"/healthz", HealthHandler, {"application": application}),
+            (f"/{path.strip('/')}", UpdateHandler, {"bot_app": application, "secret": secret}),
+            (r"/healthz", HealthHandler, {"bot_app": application}),
         ]
     )
     stop = asyncio.Event()

@@ -43,6 +43,7 @@ class Call:
     at: float
     ok: bool = True
     error: str = ""
+    done_at: float = 0.0  # when the answer went back (after any injected delay)
 
 
 @dataclass
@@ -276,7 +277,9 @@ class FakeTelegram:
                 fake.state.calls.append(call)
                 try:
                     result = fake._call(method, params)
+                    call.done_at = time.monotonic()
                 except ApiError as err:
+                    call.done_at = time.monotonic()
                     call.ok, call.error = False, err.description
                     payload: dict[str, Any] = {"ok": False, "error_code": err.code, "description": err.description}
                     if err.retry_after is not None:
