@@ -158,3 +158,24 @@ def test_comparison_and_scenario_shapes(pipeline):
     scn = pipeline.ask("what after fractional laser?")
     assert scn.answer.intent == "scenario.post_laser"
     assert "Secretome or exosomes" in scn.plain()
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("can PRP cause reactions", "prp.safety"),
+        ("has secretome been studied", "secretome.evidence"),
+        ("exosome adverse event", "exosomes.safety"),
+    ],
+)
+def test_other_word_forms_of_a_cue_match(pipeline, question, expected):
+    """Cues match by a light stem, so one written form covers "studied", "studies", "study"."""
+    assert intent(pipeline, question) == expected
+
+
+def test_stem_is_light():
+    from bot.core.normalise import stem
+
+    assert stem("studies") == stem("studied") == stem("study")
+    assert stem("combined") == stem("combine") == stem("combining")
+    assert stem("use") == "use" and stem("safe") == "safe" and stem("news") == "news"

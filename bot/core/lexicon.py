@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, process
 
 from bot.core import tuning
 from bot.core.knowledge import Cue, Knowledge
-from bot.core.normalise import Normalised, phrase_tokens
+from bot.core.normalise import Normalised, phrase_tokens, stem
 
 PLACEHOLDER = "it"
 # Pronouns read as the placeholder: "do they work" and "does PRP work" share cues.
@@ -90,6 +90,7 @@ class Lexicon:
         self.fillers = frozenset(t for w in kb.vocabulary.fillers for t in phrase_tokens(w))
         self.generic = frozenset(t for w in kb.vocabulary.generic for t in phrase_tokens(w)) | self.fillers
         self.bio_phrases: dict[tuple[str, ...], Concept] = {}
+        self._cue_tokens: set[str] = set()
         self.phrases: dict[tuple[str, ...], list[Concept]] = {}
         for bio in kb.biologics.values():
             for name in (bio.id, bio.short, *bio.synonyms):
@@ -110,13 +111,16 @@ class Lexicon:
                 self._add(phrase_tokens(surname), Concept("author", str(ref.id), 0.9))
         self.max_n = max(len(k) for k in (*self.phrases, *self.bio_phrases))
 
-        words = set(self.generic) | set(self.not_covered)
-        for key in (*self.phrases, *self.bio_phrases):
+        words = set(self.generic) | set(self.not_covered) | self._cue_tokens
+        for key in self.bio_phrases:
             words.update(key)
         words.discard(PLACEHOLDER)
         self.cue_words = frozenset(words - self.generic)
         self.domain = frozenset(_domain_words(kb)) - words
         self.known = frozenset(words | self.domain)
+        self._stem_words: dict[str, str] = {}
+        for word in sorted(self.known, key=lambda w: (len(w), w)):
+            self._stem_words.setdefault(stem(word), word)
         # Fuzzy targets grouped by length: a word can only reach the cutoff against words of
         # similar length, so each correction scans a slice of the vocabulary, not all of it.
         self._targets_by_length: dict[int, list[str]] = {}
@@ -129,7 +133,8 @@ class Lexicon:
             self._add(phrase_tokens(cue.phrase), Concept(kind, value, cue.weight))
 
     def _add(self, key: tuple[str, ...], concept: Concept) -> None:
-        key = tuple(PRONOUNS.get(t, t) for t in key)
+        self._cue_tokens.update(key)  # the words as written: the spelling vocabulary
+        key = tuple(PRONOUNS.get(t) or stem(t) for t in key)  # the match key: every form
         if key:
             bucket = self.phrases.setdefault(key, [])
             if concept not in bucket:
@@ -147,6 +152,8 @@ class Lexicon:
             return token, 1.0
         if token.endswith("s") and token[:-1] in self.known:
             return token[:-1], 1.0
+        if stem(token) in self._stem_words:
+            return self._stem_words[stem(token)], 1.0  # another form of a known word
         if len(token) < tuning.FUZZY_MIN_LENGTH:
             return token, 0.0
         cutoff = tuning.FUZZY_CUTOFF_SHORT if len(token) <= 6 else tuning.FUZZY_CUTOFF_LONG
@@ -179,7 +186,7 @@ class Lexicon:
                     break
             else:
                 if tokens[i] not in self.fillers:
-                    folded.append((PRONOUNS.get(tokens[i], tokens[i]), i, i + 1))
+                    folded.append((PRONOUNS.get(tokens[i]) or stem(tokens[i]), i, i + 1))
                 i += 1
 
         # Pass 2: cue phrases over the folded sequence, longest match first.

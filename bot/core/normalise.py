@@ -54,3 +54,25 @@ def normalise(raw: str) -> Normalised:
 def phrase_tokens(phrase: str) -> tuple[str, ...]:
     """Tokens of a knowledge-base phrase, normalised exactly like user input."""
     return normalise(phrase).tokens
+
+
+_SUFFIXES = (("ies", "y"), ("ied", "y"), ("ing", ""), ("est", ""), ("ed", ""), ("es", ""), ("s", ""))
+
+
+def stem(word: str) -> str:
+    """A deliberately light stemmer for matching cue phrases.
+
+    "studies"/"studied"/"study", "reactions"/"reaction", "combined"/"combine",
+    "quickest"/"quick" meet; a stem keeps at least four letters, so short words
+    ("use", "safe", "news") are left alone. Cue phrases and questions are stemmed the
+    same way, so a cue written in one form matches every form.
+    """
+    if len(word) <= 4 or word.isdigit():
+        return word
+    for suffix, replacement in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) + len(replacement) >= 4:
+            word = word[: len(word) - len(suffix)] + replacement
+            break
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]
+    return word
