@@ -145,7 +145,7 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
     print(
         f"knowledge base OK: version {kb.version}, {len(kb.biologics)} biologics, {len(kb.aspects)} aspects, "
         f"{claims} biologic claims, {len(kb.comparison.parameters)} comparison rows, {len(kb.scenarios)} scenarios, "
-        f"{len(kb.topics)} topics, {len(kb.references)} references"
+        f"{len(kb.topics)} topics, {len(kb.references)} references, {len(kb.quiz.items)} quiz items"
     )
     return 0
 

@@ -7,6 +7,7 @@ file, the entry and the field to fix.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -180,6 +181,15 @@ class _Reader:
                     out.append(Cue(phrase))
         return tuple(out)
 
+    def entries(self, value: Any, section: str, key: str = "id") -> Iterator[tuple[str, dict]]:
+        """Each mapping of a list section with its text id, reporting bad and duplicate ids."""
+        seen: set = set()
+        for i, raw in enumerate(self.seq(value, section, "-")):
+            item = self.mapping(raw, f"{section}[{i}]", "-")
+            ident = self.text(item.get(key), f"{section}[{i}]", key)
+            self.unique_id(ident, ident or f"{section}[{i}]", seen, key)
+            yield ident or f"{section}[{i}]", item
+
     def unique_id(self, value: Any, entry: str, seen: set, field: str = "id") -> Any:
         if value in seen:
             self.problem(entry, field, f"duplicate id {value!r}")
@@ -312,11 +322,7 @@ def _references(data: dict, problems: list[Problem]) -> tuple[Review, dict[int, 
 def _aspects(data: dict, problems: list[Problem]) -> tuple[dict[str, Aspect], Overview]:
     r = _Reader(problems, "aspects.yaml")
     aspects: dict[str, Aspect] = {}
-    seen: set = set()
-    for i, item in enumerate(r.seq(data.get("aspects"), "aspects", "-")):
-        item = r.mapping(item, f"aspects[{i}]", "-")
-        ident = r.text(item.get("id"), f"aspects[{i}]", "id")
-        r.unique_id(ident, ident or f"aspects[{i}]", seen)
+    for ident, item in r.entries(data.get("aspects"), "aspects"):
         aspects[ident] = Aspect(
             id=ident,
             label=r.text(item.get("label"), ident, "label"),
@@ -339,11 +345,7 @@ def _aspects(data: dict, problems: list[Problem]) -> tuple[dict[str, Aspect], Ov
 def _biologics(data: dict, problems: list[Problem], valid: set[int], aspects: dict[str, Aspect]) -> dict[str, Biologic]:
     r = _Reader(problems, "biologics.yaml", valid)
     out: dict[str, Biologic] = {}
-    seen: set = set()
-    for i, item in enumerate(r.seq(data.get("biologics"), "biologics", "-")):
-        item = r.mapping(item, f"biologics[{i}]", "-")
-        ident = r.text(item.get("id"), f"biologics[{i}]", "id")
-        r.unique_id(ident, ident or f"biologics[{i}]", seen)
+    for ident, item in r.entries(data.get("biologics"), "biologics"):
         ev = r.mapping(item.get("evidence"), ident, "evidence")
         level = r.text(ev.get("level"), ident, "evidence.level")
         if level and level not in EVIDENCE_LEVELS:
@@ -376,14 +378,10 @@ def _biologics(data: dict, problems: list[Problem], valid: set[int], aspects: di
 def _comparison(data: dict, problems: list[Problem], valid: set[int], aspects: dict, biologics: dict) -> Comparison:
     r = _Reader(problems, "comparison.yaml", valid)
     params = []
-    seen: set = set()
-    for i, item in enumerate(r.seq(data.get("parameters"), "parameters", "-")):
-        item = r.mapping(item, f"parameters[{i}]", "-")
-        aspect = r.text(item.get("aspect"), f"parameters[{i}]", "aspect")
-        entry = aspect or f"parameters[{i}]"
-        r.unique_id(aspect, entry, seen, "aspect")
-        if aspect and aspect not in aspects:
-            r.problem(entry, "aspect", f"unknown aspect {aspect!r}")
+    for entry, item in r.entries(data.get("parameters"), "parameters", key="aspect"):
+        aspect = entry if entry in aspects else ""
+        if entry not in aspects and not entry.startswith("parameters["):
+            r.problem(entry, "aspect", f"unknown aspect {entry!r}")
         raw_cells = r.mapping(item.get("cells"), entry, "cells")
         cells = {}
         for bio in biologics:
@@ -410,11 +408,7 @@ def _comparison(data: dict, problems: list[Problem], valid: set[int], aspects: d
 def _scenarios(data: dict, problems: list[Problem], valid: set[int], biologics: dict) -> dict[str, Scenario]:
     r = _Reader(problems, "scenarios.yaml", valid)
     out: dict[str, Scenario] = {}
-    seen: set = set()
-    for i, item in enumerate(r.seq(data.get("scenarios"), "scenarios", "-")):
-        item = r.mapping(item, f"scenarios[{i}]", "-")
-        ident = r.text(item.get("id"), f"scenarios[{i}]", "id")
-        r.unique_id(ident, ident or f"scenarios[{i}]", seen)
+    for ident, item in r.entries(data.get("scenarios"), "scenarios"):
         choice = r.texts(item.get("choice"), ident, "choice")
         for bio in choice:
             if bio not in biologics:
@@ -434,11 +428,7 @@ def _scenarios(data: dict, problems: list[Problem], valid: set[int], biologics: 
 def _topics(data: dict, problems: list[Problem], valid: set[int]) -> dict[str, Topic]:
     r = _Reader(problems, "topics.yaml", valid)
     out: dict[str, Topic] = {}
-    seen: set = set()
-    for i, item in enumerate(r.seq(data.get("topics"), "topics", "-")):
-        item = r.mapping(item, f"topics[{i}]", "-")
-        ident = r.text(item.get("id"), f"topics[{i}]", "id")
-        r.unique_id(ident, ident or f"topics[{i}]", seen)
+    for ident, item in r.entries(data.get("topics"), "topics"):
         out[ident] = Topic(
             id=ident,
             title=r.text(item.get("title"), ident, "title"),
@@ -454,12 +444,7 @@ def _quiz(data: dict, problems: list[Problem], valid: set[int]) -> tuple[list[Qu
     topics = r.texts(data.get("topics"), "topics", "-")
     generated_topics = r.mapping(data.get("generated_topics"), "generated_topics", "-")
     items: list[QuizItem] = []
-    seen: set = set()
-    for i, raw in enumerate(r.seq(data.get("items"), "items", "-")):
-        raw = r.mapping(raw, f"items[{i}]", "-")
-        ident = r.text(raw.get("id"), f"items[{i}]", "id")
-        entry = ident or f"items[{i}]"
-        r.unique_id(ident, entry, seen)
+    for entry, raw in r.entries(data.get("items"), "items"):
         answer, difficulty = raw.get("answer"), raw.get("difficulty", 2)
         if isinstance(answer, bool) or not isinstance(answer, int):
             r.problem(entry, "answer", f"expected an option index, got {answer!r}")
@@ -468,7 +453,7 @@ def _quiz(data: dict, problems: list[Problem], valid: set[int]) -> tuple[list[Qu
             r.problem(entry, "difficulty", f"expected 1, 2 or 3, got {difficulty!r}")
             difficulty = 2
         item = QuizItem(
-            id=ident,
+            id=entry,
             topic=r.text(raw.get("topic"), entry, "topic"),
             question=r.text(raw.get("question"), entry, "question"),
             options=tuple(
