@@ -185,7 +185,8 @@ def format_report(report: Report, *, verbose: bool = False, sweep: bool = False)
         lines.append("")
         lines.append(f"threshold sweep (current {tuning.ANSWER_THRESHOLD:g}):")
         lines.append(f"{'threshold':>9} {'in-scope':>9} {'oos-rejected':>13}")
-        for t, a, b in report.sweep([float(x) for x in range(40, 96, 5)]):
+        thresholds = sorted({float(x) for x in range(40, 96, 5)} | {tuning.ANSWER_THRESHOLD})
+        for t, a, b in report.sweep(thresholds):
             mark = "  <- chosen" if t == tuning.ANSWER_THRESHOLD else ""
             lines.append(f"{t:9.0f} {a:9.1%} {b:13.1%}{mark}")
     if verbose:

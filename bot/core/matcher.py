@@ -174,8 +174,11 @@ class Matcher:
         if get("about"):
             add("review.about", Slots(), "review", ids(get("about"), ref_cues, function), "topic")
 
+        # A topic question may use aspect words ("mechanisms of photoaging", "what studies are
+        # needed"): without a biologic named, they describe the topic, not a biologic.
+        topic_words = ids(*aspects.values()) if not bios else set()
         for topic, group in topics.items():
-            add(topic, Slots(topic=topic), "topic", ids(group, function, get("about")), "topic")
+            add(topic, Slots(topic=topic), "topic", ids(group, function, get("about")) | topic_words, "topic")
 
         compare = get("compare")
         if bios and (len(bios) >= 2 or compare):
@@ -185,6 +188,10 @@ class Matcher:
                 add(f"compare.{aspect}", Slots(chosen, aspect), "compare", base | ids(group), "compare")
             if not aspects:
                 add("compare.all", Slots(chosen), "compare", base | ids(get("overview")), "compare")
+            if len(bios) >= 2:  # "combine PRP with exosomes", "secretome or exosomes after laser?"
+                for scenario, group in scenarios.items():
+                    consumed = base | ids(group, *aspects.values())
+                    add(f"scenario.{scenario}", self.scenario_slots(scenario), "scenario", consumed, "scenario")
         elif bios:
             bio = bios[0]
             base = ids(get("bio"), function)
