@@ -146,3 +146,9 @@ def test_bot_refuses_to_start_on_invalid_knowledge_with_the_same_report(kb_copy,
     assert (
         "refusing to start" in err and "biologics.yaml: secretome: aspects.source[1].refs: unknown reference 17" in err
     )
+
+
+def test_word_both_covered_and_not_covered_is_reported(kb_copy):
+    edit(kb_copy / "vocabulary.yaml", "not_covered:\n", "not_covered:\n  - microneedling\n")
+    problems = problems_of(kb_copy)
+    assert "vocabulary.yaml: not_covered: -: 'microneedling' is also a cue or content word: remove one" in problems

@@ -90,7 +90,7 @@ class Lexicon:
         self.fillers = frozenset(t for w in kb.vocabulary.fillers for t in phrase_tokens(w))
         self.generic = frozenset(t for w in kb.vocabulary.generic for t in phrase_tokens(w)) | self.fillers
         self.bio_phrases: dict[tuple[str, ...], Concept] = {}
-        self._cue_tokens: set[str] = set()
+        self.cue_tokens: set[str] = set()
         self.phrases: dict[tuple[str, ...], list[Concept]] = {}
         for bio in kb.biologics.values():
             for name in (bio.id, bio.short, *bio.synonyms):
@@ -111,12 +111,12 @@ class Lexicon:
                 self._add(phrase_tokens(surname), Concept("author", str(ref.id), 0.9))
         self.max_n = max(len(k) for k in (*self.phrases, *self.bio_phrases))
 
-        words = set(self.generic) | set(self.not_covered) | self._cue_tokens
+        words = set(self.generic) | set(self.not_covered) | self.cue_tokens
         for key in self.bio_phrases:
             words.update(key)
         words.discard(PLACEHOLDER)
         self.cue_words = frozenset(words - self.generic)
-        self.domain = frozenset(_domain_words(kb)) - words
+        self.domain = frozenset(content_words(kb)) - words
         self.known = frozenset(words | self.domain)
         self._stem_words: dict[str, str] = {}
         for word in sorted(self.known, key=lambda w: (len(w), w)):
@@ -133,7 +133,7 @@ class Lexicon:
             self._add(phrase_tokens(cue.phrase), Concept(kind, value, cue.weight))
 
     def _add(self, key: tuple[str, ...], concept: Concept) -> None:
-        self._cue_tokens.update(key)  # the words as written: the spelling vocabulary
+        self.cue_tokens.update(key)  # the words as written: the spelling vocabulary
         key = tuple(PRONOUNS.get(t) or stem(t) for t in key)  # the match key: every form
         if key:
             bucket = self.phrases.setdefault(key, [])
@@ -233,7 +233,7 @@ def _is_bio(hits: list[Hit], position: int) -> bool:
     return any(h.kind == "bio" and h.start <= position < h.end for h in hits)
 
 
-def _domain_words(kb: Knowledge) -> set[str]:
+def content_words(kb: Knowledge) -> set[str]:
     """Words the knowledge base uses in its content: a question using them is on topic."""
     texts: list[str] = [kb.comparison.title, kb.comparison.hierarchy_claim.text]
     for bio in kb.biologics.values():

@@ -257,6 +257,8 @@ def load_knowledge(directory: str | Path) -> Knowledge:
         messages=messages,
     )
     if not problems:
+        problems.extend(_contradictory_vocabulary(kb))
+    if not problems:
         generated = generate_items(kb, generated_topics)
         for item in generated:
             problems += [
@@ -471,6 +473,18 @@ def _quiz(data: dict, problems: list[Problem], valid: set[int]) -> tuple[list[Qu
                 r.problem(entry, fld, msg)
         items.append(item)
     return items, topics, generated_topics
+
+
+def _contradictory_vocabulary(kb: Knowledge) -> list[Problem]:
+    """A word cannot both name something covered (a cue) and something not covered."""
+    from bot.core.lexicon import Lexicon, content_words  # needs a loaded Knowledge
+
+    lexicon = Lexicon(kb)
+    clash = sorted(lexicon.not_covered & (lexicon.cue_tokens | content_words(kb)))
+    return [
+        Problem("vocabulary.yaml", "not_covered", "-", f"{word!r} is also a cue or content word: remove one")
+        for word in clash
+    ]
 
 
 def _vocabulary(data: dict, problems: list[Problem]) -> Vocabulary:
