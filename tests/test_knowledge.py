@@ -152,3 +152,17 @@ def test_word_both_covered_and_not_covered_is_reported(kb_copy):
     edit(kb_copy / "vocabulary.yaml", "not_covered:\n", "not_covered:\n  - microneedling\n")
     problems = problems_of(kb_copy)
     assert "vocabulary.yaml: not_covered: -: 'microneedling' is also a cue or content word: remove one" in problems
+
+
+def test_unquoted_comma_in_flow_style_text_is_caught(kb_copy):
+    edit(
+        kb_copy / "comparison.yaml",
+        '{text: "Texture, fine lines, periorbital aging"',
+        "{text: Texture, fine lines, periorbital aging",
+    )
+    problems = problems_of(kb_copy)
+    assert any(p.startswith("comparison.yaml: benefits: cells.prp.fine lines: unknown field") for p in problems)
+
+
+def test_comparison_cells_keep_their_full_text(kb):
+    assert kb.comparison.row("benefits").cells["prp"].text == "Texture, fine lines, periorbital aging"

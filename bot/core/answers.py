@@ -216,10 +216,14 @@ class Composer:
     def _suggestion(self, c: Candidate) -> Suggestion:
         return Suggestion(self.label(c.intent, c.slots), self.answer_id(c.intent, c.slots), c.intent)
 
-    def _evidence_line(self, bio_id: str) -> Line:
+    def _evidence_line(self, bio_id: str, named: bool = False) -> Line:
+        """The evidence level; ``named`` adds whose, for answers about several biologics."""
         bio = self.kb.biologics[bio_id]
         ev = bio.evidence
-        return (Span(self.kb.messages["evidence_prefix"] + " ", "b"), Span(f"{ev.label} {cite(ev.refs)}"))
+        prefix = self.kb.messages["evidence_prefix"]
+        if named:
+            prefix = f"{prefix[:-1]} ({bio.short}):" if prefix.endswith(":") else f"{prefix} ({bio.short})"
+        return (Span(prefix + " ", "b"), Span(f"{ev.label} {cite(ev.refs)}"))
 
     def _biologic(self, bio_id: str, aspect: str | None) -> tuple[str, list[Line]]:
         kb = self.kb
@@ -253,8 +257,10 @@ class Composer:
         if slots.aspect in (None, "evidence"):
             claim = kb.comparison.hierarchy_claim
             lines += [BLANK, (Span(f"{claim.text} {cite(claim.refs)}"),)]
-        what = kb.aspects[slots.aspect].label if slots.aspect else kb.comparison.title
-        return f"{names} — {what}", lines
+        if not slots.aspect and set(slots.biologics) == set(kb.comparison.hierarchy):
+            return kb.comparison.title, lines
+        what = kb.aspects[slots.aspect].label if slots.aspect else "side by side"
+        return f"{names.replace(', ', ' vs ')} — {what}", lines
 
     def _scenario(self, scenario_id: str) -> tuple[str, list[Line]]:
         kb = self.kb
@@ -264,7 +270,7 @@ class Composer:
             (Span("Why: ", "b"), Span(f"{sc.rationale.text} {cite(sc.rationale.refs)}")),
             BLANK,
         ]
-        lines += [self._evidence_line(b) for b in sc.choice]
+        lines += [self._evidence_line(b, named=len(sc.choice) > 1) for b in sc.choice]
         return f"{sc.label}", lines
 
     def _topic(self, topic_id: str) -> tuple[str, list[Line]]:

@@ -59,6 +59,7 @@ MESSAGE_KEYS = (
     "review_title",
     "review_current_through",
 )
+QUIZ_FIELDS = ("id", "topic", "biologic", "difficulty", "answer", "refs", "question", "options", "explanation")
 VOCABULARY_KEYS = (
     "followup",
     "compare",
@@ -151,8 +152,21 @@ class _Reader:
                 out.append(item)
         return tuple(sorted(set(out)))
 
+    def only(self, raw: dict, allowed: tuple[str, ...], entry: str, field: str) -> None:
+        """Unknown keys are mistakes: often a comma in an unquoted flow-style value
+        (``{text: a, b}`` makes ``b`` a key), which would silently cut the text short."""
+        for key in raw:
+            if key not in allowed:
+                where = f"{field}.{key}" if field != "-" else str(key)
+                self.problem(
+                    entry,
+                    where,
+                    f"unknown field (allowed: {', '.join(allowed)}); quote text that contains a comma or colon",
+                )
+
     def claim(self, value: Any, entry: str, field: str) -> Claim:
         raw = self.mapping(value, entry, field)
+        self.only(raw, ("text", "refs"), entry, field)
         return Claim(
             self.text(raw.get("text"), entry, f"{field}.text"), self.refs(raw.get("refs"), entry, f"{field}.refs")
         )
@@ -168,6 +182,7 @@ class _Reader:
         for i, item in enumerate(self.seq(value, entry, field)):
             where = f"{field}[{i}]"
             if isinstance(item, dict):
+                self.only(item, ("phrase", "weight"), entry, where)
                 phrase = self.text(item.get("phrase"), entry, f"{where}.phrase")
                 weight = item.get("weight", 1.0)
                 if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= 1:
@@ -275,8 +290,25 @@ def load_knowledge(directory: str | Path) -> Knowledge:
     return kb
 
 
+REFERENCE_FIELDS = (
+    "id",
+    "authors",
+    "et_al",
+    "title",
+    "journal",
+    "year",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "affiliation",
+    "literature_through",
+)
+
+
 def _reference(r: _Reader, item: Any, entry: str) -> Reference:
     item = r.mapping(item, entry, "-")
+    r.only(item, REFERENCE_FIELDS, entry, "-")
     year = item.get("year")
     if isinstance(year, bool) or not isinstance(year, int):
         r.problem(entry, "year", f"expected a year, got {year!r}")
@@ -325,6 +357,7 @@ def _aspects(data: dict, problems: list[Problem]) -> tuple[dict[str, Aspect], Ov
     r = _Reader(problems, "aspects.yaml")
     aspects: dict[str, Aspect] = {}
     for ident, item in r.entries(data.get("aspects"), "aspects"):
+        r.only(item, ("id", "label", "cues", "examples"), ident, "-")
         aspects[ident] = Aspect(
             id=ident,
             label=r.text(item.get("label"), ident, "label"),
@@ -348,6 +381,7 @@ def _biologics(data: dict, problems: list[Problem], valid: set[int], aspects: di
     r = _Reader(problems, "biologics.yaml", valid)
     out: dict[str, Biologic] = {}
     for ident, item in r.entries(data.get("biologics"), "biologics"):
+        r.only(item, ("id", "name", "short", "synonyms", "evidence", "aspects"), ident, "-")
         ev = r.mapping(item.get("evidence"), ident, "evidence")
         level = r.text(ev.get("level"), ident, "evidence.level")
         if level and level not in EVIDENCE_LEVELS:
@@ -381,6 +415,7 @@ def _comparison(data: dict, problems: list[Problem], valid: set[int], aspects: d
     r = _Reader(problems, "comparison.yaml", valid)
     params = []
     for entry, item in r.entries(data.get("parameters"), "parameters", key="aspect"):
+        r.only(item, ("aspect", "label", "cells"), entry, "-")
         aspect = entry if entry in aspects else ""
         if entry not in aspects and not entry.startswith("parameters["):
             r.problem(entry, "aspect", f"unknown aspect {entry!r}")
@@ -411,6 +446,7 @@ def _scenarios(data: dict, problems: list[Problem], valid: set[int], biologics: 
     r = _Reader(problems, "scenarios.yaml", valid)
     out: dict[str, Scenario] = {}
     for ident, item in r.entries(data.get("scenarios"), "scenarios"):
+        r.only(item, ("id", "label", "choice", "choice_label", "rationale", "cues", "examples"), ident, "-")
         choice = r.texts(item.get("choice"), ident, "choice")
         for bio in choice:
             if bio not in biologics:
@@ -431,6 +467,7 @@ def _topics(data: dict, problems: list[Problem], valid: set[int]) -> dict[str, T
     r = _Reader(problems, "topics.yaml", valid)
     out: dict[str, Topic] = {}
     for ident, item in r.entries(data.get("topics"), "topics"):
+        r.only(item, ("id", "title", "cues", "examples", "claims"), ident, "-")
         out[ident] = Topic(
             id=ident,
             title=r.text(item.get("title"), ident, "title"),
@@ -447,6 +484,7 @@ def _quiz(data: dict, problems: list[Problem], valid: set[int]) -> tuple[list[Qu
     generated_topics = r.mapping(data.get("generated_topics"), "generated_topics", "-")
     items: list[QuizItem] = []
     for entry, raw in r.entries(data.get("items"), "items"):
+        r.only(raw, QUIZ_FIELDS, entry, "-")
         answer, difficulty = raw.get("answer"), raw.get("difficulty", 2)
         if isinstance(answer, bool) or not isinstance(answer, int):
             r.problem(entry, "answer", f"expected an option index, got {answer!r}")
