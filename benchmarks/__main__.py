@@ -118,7 +118,8 @@ def run_logging(pipeline: Pipeline, questions: list[str], repeat: int) -> str:
 def run_telegram() -> str:
     from benchmarks import telegram_load
 
-    r = telegram_load.burst()
+    runs = sorted((telegram_load.burst() for _ in range(3)), key=lambda run: run["ups"])
+    r = runs[1]  # the median run of three: one burst is at the mercy of the machine's noise
     return (
         "### Telegram end to end (real `regenbot run` subprocess against the stand-in Bot API server)\n\n"
         + md_table(
@@ -126,7 +127,10 @@ def run_telegram() -> str:
             [
                 ["burst", f"{r['updates']} questions from {r['users']} users"],
                 ["answered", f"{r['answered']}/{r['updates']}"],
-                ["updates answered per second", f"{r['ups']:.0f}"],
+                [
+                    "updates answered per second (median of 3 bursts; range)",
+                    f"{r['ups']:.0f} ({runs[0]['ups']:.0f}-{runs[2]['ups']:.0f})",
+                ],
                 ["update -> sendMessage during the burst (queueing included), median", f"{r['p50_ms']:.0f} ms"],
                 ["update -> sendMessage during the burst, p99", f"{r['p99_ms']:.0f} ms"],
                 ["update -> sendMessage, one question at a time, median", f"{r['single_p50_ms']:.1f} ms"],

@@ -6,10 +6,8 @@ Plain SQL over the same file the bot writes; nothing here runs in the answer pat
 from __future__ import annotations
 
 import csv
-import json
 import re
 import sqlite3
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -153,11 +151,3 @@ def export_csv(conn: sqlite3.Connection, target: Path, since: str | None = None)
             writer.writerow(list(row))
             count += 1
     return count
-
-
-def to_json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False, default=str)
-
-
-def top_counter(items: list[str], n: int = 5) -> list[tuple[str, int]]:
-    return Counter(items).most_common(n)
