@@ -132,3 +132,14 @@ def _commands(parser=None, prefix=""):
 def test_every_command_is_documented_in_the_readme(command):
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert re.search(rf"regenbot {re.escape(command)}\b", readme), f"`regenbot {command}` is not in README.md"
+
+
+@pytest.mark.parametrize("name", ["heldout.yaml", "heldout2.yaml", "heldout3.yaml", "heldout4.yaml"])
+def test_held_out_sets_do_not_regress(name):
+    """Regression guard only: these sets were written to judge generalisation (see README)."""
+    from bot.evaluation import evaluate, load_cases
+    from bot.pipeline import Pipeline
+
+    report = evaluate(Pipeline.from_directory(), load_cases(REPO / "benchmarks" / name))
+    assert report.out_of_scope >= 0.95
+    assert report.in_scope >= 0.85
