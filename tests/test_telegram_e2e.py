@@ -225,11 +225,24 @@ def test_maintainer_commands_are_for_admins_only(bot):
 
 
 def test_forget_deletes_my_rows(bot):
-    tg, _, _ = bot
+    from bot.querylog.pseudonym import Pseudonymizer
+
+    tg, _, tmp = bot
+    me = Pseudonymizer((tmp / "bot.key").read_bytes().strip())(117)
+
+    def my_rows() -> int:
+        conn = sqlite3.connect(tmp / "bot.sqlite3")
+        try:
+            return conn.execute("SELECT COUNT(*) FROM queries WHERE user_pseudonym = ?", (me,)).fetchone()[0]
+        finally:
+            conn.close()
+
     tg.send_text(117, "exosome safety")
     wait_text(tg, 117, "Exosomes — Safety")
+    tg.wait_for(lambda: my_rows() == 1)
     tg.send_text(117, "/forget")
-    assert "deleted" in wait_text(tg, 117, "Done")
+    assert "deleted 1 logged record" in wait_text(tg, 117, "Done")
+    assert my_rows() == 0
 
 
 def test_quiz_round_through_native_polls(bot):
