@@ -8,6 +8,7 @@ clear message and loses nothing.
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import TextIO
 
 from bot.pipeline import Pipeline, Reply
@@ -20,9 +21,33 @@ Type a suggestion's number to pick it. Commands: /ref N, /refs, /about, /help, /
 
 
 async def _readline(stdin: TextIO, stdout: TextIO, prompt: str) -> str | None:
+    """One line of input without blocking the event loop (the query log keeps writing).
+
+    A daemon thread, not the default executor: on Ctrl-C, asyncio.run waits for executor
+    threads, and one blocked in readline would hang the exit until Enter is pressed.
+    """
     if stdin.isatty():
         print(prompt, end="", file=stdout, flush=True)
-    line = await asyncio.to_thread(stdin.readline)
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str] = loop.create_future()
+
+    def deliver(outcome: str | BaseException) -> None:
+        if future.done():
+            return
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+
+    def read() -> None:
+        try:
+            outcome: str | BaseException = stdin.readline()
+        except (OSError, ValueError) as exc:
+            outcome = exc
+        loop.call_soon_threadsafe(deliver, outcome)
+
+    threading.Thread(target=read, name="console-input", daemon=True).start()
+    line = await future
     return line if line else None
 
 
