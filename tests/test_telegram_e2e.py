@@ -44,8 +44,8 @@ def start_bot(tg: FakeTelegram, tmp: Path, **env: str) -> subprocess.Popen:
     return proc
 
 
-def stop_bot(proc: subprocess.Popen) -> int:
-    proc.send_signal(signal.SIGINT)
+def stop_bot(proc: subprocess.Popen, sig: int = signal.SIGINT) -> int:
+    proc.send_signal(sig)
     try:
         return proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
@@ -301,13 +301,14 @@ def test_burst_of_200_questions_from_50_users(bot):
     print(f"burst: 200 questions answered in {elapsed:.2f}s")
 
 
-def test_sigint_flushes_everything(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_sigint_flushes_everything(tmp_path, sig):
     with FakeTelegram() as tg:
         proc = start_bot(tg, tmp_path)
         for user in range(3000, 3020):
             tg.send_text(user, "exosome evidence")
         tg.wait_for(lambda: all(texts_to(tg, u) for u in range(3000, 3020)), timeout=30)
-        assert stop_bot(proc) == 0
+        assert stop_bot(proc, sig) == 0
     log = (tmp_path / "bot.log").read_text()
     assert tg.token not in log
     conn = sqlite3.connect(tmp_path / "bot.sqlite3")
