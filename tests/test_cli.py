@@ -134,7 +134,7 @@ def test_every_command_is_documented_in_the_readme(command):
     assert re.search(rf"regenbot {re.escape(command)}\b", readme), f"`regenbot {command}` is not in README.md"
 
 
-@pytest.mark.parametrize("name", ["heldout.yaml", "heldout2.yaml", "heldout3.yaml", "heldout4.yaml"])
+@pytest.mark.parametrize("name", ["heldout.yaml", "heldout2.yaml", "heldout3.yaml", "heldout4.yaml", "heldout5.yaml"])
 def test_held_out_sets_do_not_regress(name):
     """Regression guard only: these sets were written to judge generalisation (see README)."""
     from bot.evaluation import evaluate, load_cases
