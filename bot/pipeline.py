@@ -118,9 +118,7 @@ class Pipeline:
         match = self.matcher.match(question, previous)
         self.contexts.put(conversation, match.frame(previous))
         answer = self.composer.compose(match)
-        latency = (time.perf_counter() - started) * 1000
-        self._log(text, question.text, match, answer, latency, frontend, chat_type, user)
-        return Reply(answer, text, latency, match.used_context)
+        return self._finish(text, question.text, match, answer, started, frontend, chat_type, user)
 
     def ask_id(
         self,
@@ -138,9 +136,7 @@ class Pipeline:
             return None
         match = Match(True, answer.intent, answer.slots, 100.0, "answered")
         self.contexts.put(conversation, match.frame(self.contexts.get(conversation)))
-        latency = (time.perf_counter() - started) * 1000
-        self._log(f"[{answer_id}]", answer_id, match, answer, latency, frontend, chat_type, user)
-        return Reply(answer, answer_id, latency, False)
+        return self._finish(f"[{answer_id}]", answer_id, match, answer, started, frontend, chat_type, user)
 
     def choose_suggestion(self, original: str, answer_id: str, **where: Any) -> Reply | None:
         """A "did you mean" pick: answer it and keep the original wording as a learnt phrasing."""
@@ -152,17 +148,19 @@ class Pipeline:
     def forget(self, conversation: Hashable) -> None:
         self.contexts.forget(conversation)
 
-    def _log(
+    def _finish(
         self,
         text: str,
         normalised: str,
         match: Match,
         answer: Answer,
-        latency: float,
+        started: float,
         frontend: str,
         chat_type: str,
         user: str | int | None,
-    ) -> None:
+    ) -> Reply:
+        """Time the answer, hand the record to the sink, wrap the reply: the last pipeline step."""
+        latency = (time.perf_counter() - started) * 1000
         self.sink.record(
             QueryRecord(
                 question=text,
@@ -181,3 +179,4 @@ class Pipeline:
                 used_context=match.used_context,
             )
         )
+        return Reply(answer, text, latency, match.used_context)

@@ -10,7 +10,11 @@ import asyncio
 import csv
 import io
 import logging
+import sqlite3
+from collections.abc import Callable
 from html import escape
+from pathlib import Path
+from typing import TypeVar
 
 from telegram import InputFile, Update
 from telegram.constants import ParseMode
@@ -22,6 +26,7 @@ from bot.querylog.schema import connect
 from bot.telegram.services import services
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 REFUSAL = "Sorry — that command is for the bot's maintainers."
 MAX_INLINE_GAPS = 10
 
@@ -41,20 +46,25 @@ async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     return False
 
 
-def _read(db_path, fn):
+def _read_sync(db_path: Path, report: Callable[[sqlite3.Connection], T]) -> T:
     conn = connect(db_path)
     try:
-        return fn(conn)
+        return report(conn)
     finally:
         conn.close()
+
+
+async def _report(context: ContextTypes.DEFAULT_TYPE, report: Callable[[sqlite3.Connection], T]) -> T:
+    """Flush what is queued, then run a read-only report off the event loop."""
+    svc = services(context)
+    await svc.qlog.flush()
+    return await asyncio.to_thread(_read_sync, svc.qlog.path, report)
 
 
 async def on_gaps(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await _allowed(update, context) or update.message is None:
         return
-    svc = services(context)
-    await svc.qlog.flush()
-    gaps = await asyncio.to_thread(_read, svc.qlog.path, find_gaps)
+    gaps = await _report(context, find_gaps)
     if not gaps:
         await update.message.reply_text("No open content gaps. 🎉")
         return
@@ -91,9 +101,7 @@ async def on_gaps(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await _allowed(update, context) or update.message is None:
         return
-    svc = services(context)
-    await svc.qlog.flush()
-    data = await asyncio.to_thread(_read, svc.qlog.path, stats)
+    data = await _report(context, stats)
     top = ", ".join(f"{escape(i['intent'] or '-')} {i['count']}" for i in data["top_intents"][:5]) or "none yet"
     q, f = data["quiz"], data["feedback"]
     text = (
