@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.core.answers import Answer, Composer
-from bot.core.context import ContextStore
+from bot.core.context import ContextStore, next_frame
 from bot.core.knowledge import Knowledge
 from bot.core.loader import load_knowledge
 from bot.core.matcher import Match, Matcher
@@ -87,6 +87,7 @@ class Reply:
             "citations": list(a.citations),
             "suggestions": [{"label": s.label, "id": s.answer_id, "intent": s.intent} for s in a.suggestions],
             "answer_id": a.answer_id,
+            "more": a.more,
             "used_context": self.used_context,
         }
 
@@ -95,7 +96,7 @@ class Pipeline:
     def __init__(self, kb: Knowledge, sink: QuerySink | None = None, contexts: ContextStore | None = None) -> None:
         self.kb = kb
         self.matcher = Matcher(kb)
-        self.composer = Composer(kb)
+        self.composer = Composer(kb, self.matcher.sections)
         self.sink: QuerySink = sink or NullSink()
         self.contexts = contexts or ContextStore()
 
@@ -116,9 +117,25 @@ class Pipeline:
         question = normalise(text)
         previous = self.contexts.get(conversation)
         match = self.matcher.match(question, previous)
-        self.contexts.put(conversation, match.frame(previous))
-        answer = self.composer.compose(match)
+        where = {"conversation": conversation, "frontend": frontend, "chat_type": chat_type, "user": user}
+        if match.reason == "pick" and previous is not None and match.act:
+            picked = self.choose_suggestion(previous.asked, match.act, **where)
+            if picked is not None:
+                return picked
+        if match.reason == "more" and match.act:
+            answer = self.composer.more_for(match.act) or self.composer.nothing_more()
+        elif match.reason == "sources" and match.act:
+            answer = self.composer.sources_for(match.act) or self.composer.nothing_more()
+        else:
+            answer = self.composer.compose(match)
+        self._remember(conversation, previous, match, answer, text)
         return self._finish(text, question.text, match, answer, started, frontend, chat_type, user)
+
+    def _remember(self, conversation: Hashable, previous, match: Match, answer: Answer, text: str) -> None:
+        suggestions = tuple(s.answer_id for s in answer.suggestions)
+        frame = next_frame(previous, match, answer.answer_id, suggestions, answer.answered, text)
+        if frame is not None:
+            self.contexts.put(conversation, frame)
 
     def ask_id(
         self,
@@ -135,7 +152,7 @@ class Pipeline:
         if answer is None:
             return None
         match = Match(True, answer.intent, answer.slots, 100.0, "answered")
-        self.contexts.put(conversation, match.frame(self.contexts.get(conversation)))
+        self._remember(conversation, self.contexts.get(conversation), match, answer, "")
         return self._finish(f"[{answer_id}]", answer_id, match, answer, started, frontend, chat_type, user)
 
     def choose_suggestion(self, original: str, answer_id: str, **where: Any) -> Reply | None:

@@ -149,9 +149,9 @@ def test_bot_refuses_to_start_on_invalid_knowledge_with_the_same_report(kb_copy,
 
 
 def test_word_both_covered_and_not_covered_is_reported(kb_copy):
-    edit(kb_copy / "vocabulary.yaml", "not_covered:\n", "not_covered:\n  - microneedling\n")
+    edit(kb_copy / "vocabulary.yaml", "not_covered:\n", "not_covered:\n  - {topic: devices, terms: [microneedling]}\n")
     problems = problems_of(kb_copy)
-    assert "vocabulary.yaml: not_covered: -: 'microneedling' is also a cue or content word: remove one" in problems
+    assert "vocabulary.yaml: not_covered: -: 'microneedling' is also a cue or a biologic's name: remove one" in problems
 
 
 def test_unquoted_comma_in_flow_style_text_is_caught(kb_copy):

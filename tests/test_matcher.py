@@ -65,9 +65,16 @@ def test_unicode_curly_quotes_and_greek(pipeline):
 
 
 def test_very_long_input_is_bounded_and_still_matched(pipeline):
+    from bot.core.normalise import MAX_TOKENS
+
     question = "exosomes evidence " + "please " * 5000
     assert intent(pipeline, question) == "exosomes.evidence"
-    assert len(normalise(question).tokens) <= 48
+    assert len(normalise(question).tokens) <= MAX_TOKENS
+
+
+def test_a_long_message_keeps_the_question_at_its_end(pipeline):
+    story = "I run a small clinic and patients keep asking me things. " * 20
+    assert intent(pipeline, story + "So, what is the evidence for exosomes?") == "exosomes.evidence"
 
 
 @pytest.mark.parametrize(
@@ -98,11 +105,24 @@ def test_near_miss_offers_did_you_mean_suggestions(pipeline):
     assert 0 < len(reply.answer.suggestions) <= tuning.MAX_SUGGESTIONS
 
 
-def test_ambiguous_question_offers_both_instead_of_guessing(pipeline):
-    reply = pipeline.ask("PRP safety and evidence")
-    assert not reply.answer.answered and reply.answer.reason == "ambiguous"
-    intents = {s.intent for s in reply.answer.suggestions}
-    assert {"prp.safety", "prp.evidence"} <= intents
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        ("PRP safety and evidence", ["prp.safety", "prp.evidence"]),
+        ("mechanism + evidence for exosomes", ["exosomes.mechanism", "exosomes.evidence"]),
+        ("PRP vs exosomes: safety and regulation", ["compare.safety", "compare.regulatory"]),
+    ],
+)
+def test_a_two_part_question_gets_both_parts_in_one_reply(pipeline, question, parts):
+    reply = pipeline.ask(question)
+    assert reply.answer.answered
+    assert reply.answer.intent == "+".join(parts)  # in the order asked
+
+
+def test_context_words_do_not_make_a_second_part(pipeline):
+    """No "and" between them: "periorbital" is context of a safety question."""
+    assert intent(pipeline, "is PRP safe for periorbital use") in ("prp.safety", "prp.safety+prp.benefits")
+    assert intent(pipeline, "explain the mechanism of secretome in skin rejuvenation") == "secretome.mechanism"
 
 
 def test_short_word_does_not_match_a_long_phrase(pipeline):

@@ -156,7 +156,7 @@ def test_ref_command_and_refs(bot):
 def test_did_you_mean_button_and_forged_callback(bot):
     tg, _, _ = bot
     tg.send_text(111, "PRP for lips")
-    wait_text(tg, 111, "Not covered")
+    wait_text(tg, 111, "not sure which part of the review")
     markup = last_markup(tg, 111)
     data = markup["inline_keyboard"][0][0]["callback_data"]
     assert data == "a:prp-overview" and len(data.encode()) <= 64

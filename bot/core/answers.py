@@ -12,10 +12,16 @@ from dataclasses import dataclass
 from bot.core.citations import cite
 from bot.core.knowledge import Claim, Knowledge
 from bot.core.matcher import Candidate, Match, Slots
+from bot.core.sections import Sections
 
 # Sources lines longer than this many references read as noise; point to /refs instead.
 MAX_LISTED_SOURCES = 6
-_ANSWER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Answer ids travel in Telegram's callback_data (64 bytes) behind a short prefix such as
+# "a:" or "f:+:", so they stay within 56 characters. "." adds focused claims
+# ("exosomes-mechanism.1"), "~" joins the parts of a two-part answer.
+MAX_ANSWER_ID = 56
+_ANSWER_ID = re.compile(r"^[A-Za-z0-9_.~-]{1,64}$")
+_FOCUS = re.compile(r"^(?P<base>[A-Za-z0-9_-]+)(?P<focus>(?:\.\d{1,2})*)$")
 
 
 @dataclass(frozen=True)
@@ -48,13 +54,25 @@ class Answer:
     answer_id: str | None
     footer: str
     reason: str = "answered"
+    more: str | None = None  # id of the longer answer behind "More", if there is one
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an answer id stands for: a section, the claims to show first, or several parts."""
+
+    intent: str
+    slots: Slots
+    focus: tuple[int, ...] = ()
+    parts: tuple[tuple[str, Slots], ...] = ()
 
 
 class Composer:
     """Turns matches into answers; holds the knowledge base, nothing per conversation."""
 
-    def __init__(self, kb: Knowledge) -> None:
+    def __init__(self, kb: Knowledge, sections: Sections | None = None) -> None:
         self.kb = kb
+        self.sections = sections or Sections(kb)
         self._cited_for = self._index_citations()
 
     def _index_citations(self) -> dict[int, list[str]]:
@@ -72,9 +90,23 @@ class Composer:
                     places.setdefault(number, []).append(topic.title.lower())
         return places
 
-    # -- answer ids (deep links, suggestion buttons) --------------------------------------
+    # -- answer ids (deep links, buttons, follow-ups) -------------------------------------
 
-    def answer_id(self, intent: str, slots: Slots) -> str:
+    def answer_id(
+        self, intent: str, slots: Slots, focus: tuple[int, ...] = (), parts: tuple[Candidate, ...] = ()
+    ) -> str:
+        if len(parts) > 1:
+            joined = "~".join(self.answer_id(p.intent, p.slots) for p in parts)
+            if len(joined) <= MAX_ANSWER_ID:
+                return joined
+        base = self._base_id(intent, slots)
+        if focus:
+            focused = base + "".join(f".{i}" for i in focus)
+            if len(focused) <= MAX_ANSWER_ID:
+                return focused
+        return base
+
+    def _base_id(self, intent: str, slots: Slots) -> str:
         if intent.startswith("compare."):
             tail = "" if set(slots.biologics) == set(self.kb.biologics) else "-" + "-".join(slots.biologics)
             return f"cmp-{slots.aspect or 'all'}{tail}"
@@ -90,10 +122,31 @@ class Composer:
             return f"{slots.biologics[0]}-{slots.aspect or 'overview'}"
         return "t-" + intent.replace(".", "_")
 
-    def parse_answer_id(self, answer_id: str) -> tuple[str, Slots] | None:
-        """The (intent, slots) an id stands for, or None for anything stale or forged."""
+    def parse_answer_id(self, answer_id: str) -> Target | None:
+        """What an id stands for, or None for anything stale or forged."""
         if not isinstance(answer_id, str) or not _ANSWER_ID.match(answer_id):
             return None
+        if "~" in answer_id:
+            parts = [self.parse_answer_id(p) for p in answer_id.split("~")]
+            if len(parts) > 3 or any(p is None or p.parts for p in parts):
+                return None
+            first = parts[0]
+            return Target(first.intent, first.slots, (), tuple((p.intent, p.slots) for p in parts))
+        found = _FOCUS.match(answer_id)
+        if found is None:
+            return None
+        parsed = self._parse_base(found["base"])
+        if parsed is None:
+            return None
+        intent, slots = parsed
+        focus = tuple(int(n) for n in found["focus"].split(".")[1:])
+        if focus:
+            section = self.sections.by_key.get(self._section_key(intent, slots))
+            if section is None or any(i >= len(section.claims) for i in focus):
+                return None
+        return Target(intent, slots, focus)
+
+    def _parse_base(self, answer_id: str) -> tuple[str, Slots] | None:
         kb = self.kb
         head, _, rest = answer_id.partition("-")
         if head == "cmp":
@@ -117,12 +170,40 @@ class Composer:
             return f"{head}.{rest}", Slots((head,), None if rest == "overview" else rest)
         return None
 
+    def _section_key(self, intent: str, slots: Slots) -> str:
+        if intent.startswith("compare.") or intent.startswith("scenario.") or intent in self.kb.topics:
+            return intent
+        if slots.biologics and len(slots.biologics) == 1:
+            return f"{slots.biologics[0]}.{slots.aspect or 'overview'}"
+        return intent
+
     def answer_for_id(self, answer_id: str) -> Answer | None:
-        parsed = self.parse_answer_id(answer_id)
-        if parsed is None:
+        target = self.parse_answer_id(answer_id)
+        if target is None:
             return None
-        intent, slots = parsed
-        return self.compose(Match(True, intent, slots, 100.0, "answered"))
+        parts = tuple(Candidate(i, s, "", 100.0) for i, s in target.parts)
+        return self.compose(
+            Match(True, target.intent, target.slots, 100.0, "answered", parts=parts, focus=target.focus)
+        )
+
+    def more_for(self, answer_id: str) -> Answer | None:
+        """The longer answer behind "More" for ``answer_id``; None when there is nothing more."""
+        answer = self.answer_for_id(answer_id)
+        if answer is None or answer.more is None:
+            return None
+        return self.answer_for_id(answer.more)
+
+    def sources_for(self, answer_id: str) -> Answer | None:
+        """The full references behind one answer ("sources for that")."""
+        answer = self.answer_for_id(answer_id)
+        if answer is None:
+            return None
+        lines: list[Line] = [(Span(f"[{n}] ", "b"), Span(self.kb.references[n].citation())) for n in answer.citations]
+        if not lines:
+            lines = [(Span(self.kb.message("review_sources")),)]
+        title = f"{self.kb.messages['sources_title']} {answer.title}"
+        return Answer(True, "refs.for", answer.slots, 100.0, title, tuple(lines), answer.citations, (),
+                      answer.answer_id, self.kb.messages["disclaimer"])
 
     def label(self, intent: str, slots: Slots) -> str:
         """A short human label for a suggestion button or line."""
@@ -150,7 +231,44 @@ class Composer:
     def compose(self, match: Match) -> Answer:
         if not match.answered:
             return self._not_answered(match)
-        intent, slots = match.intent or "", match.slots
+        parts = match.parts or (Candidate(match.intent or "", match.slots, "", match.score, focus=match.focus),)
+        if len(parts) == 1:
+            part = parts[0]
+            title, lines, more = self._section(part.intent, part.slots, part.focus)
+        else:
+            title, lines, more = self._parts(parts)
+        intent, slots = parts[0].intent, parts[0].slots
+        citations = _citations(lines)
+        if intent not in ("refs.lookup", "refs.list", "review.about"):
+            lines = [*lines, BLANK, self._sources_line(citations)]
+        lines = [*self._notes(match), *lines]
+        return Answer(
+            answered=True,
+            intent="+".join(p.intent for p in parts),
+            slots=slots,
+            score=match.score,
+            title=title,
+            lines=tuple(lines),
+            citations=citations,
+            suggestions=(),
+            answer_id=self.answer_id(intent, slots, parts[0].focus, parts),
+            footer=self.kb.messages["disclaimer"],
+            more=more,
+        )
+
+    def _notes(self, match: Match) -> list[Line]:
+        """Lines before the answer: personal advice, the language of the reply."""
+        notes: list[Line] = []
+        if match.personal:
+            notes.append((Span(self.kb.messages["personal_advice"], "i"),))
+        if match.language:
+            glossary = next((g for g in self.kb.languages if g.language == match.language), None)
+            if glossary is not None and glossary.reply_note:
+                notes.append((Span(glossary.reply_note, "i"),))
+        return [*notes, BLANK] if notes else []
+
+    def _section(self, intent: str, slots: Slots, focus: tuple[int, ...] = ()) -> tuple[str, list[Line], str | None]:
+        """Title, lines and the id of the longer answer ("More"), if any."""
         if intent.startswith("compare."):
             title, lines = self._compare(slots)
         elif intent.startswith("scenario."):
@@ -162,28 +280,45 @@ class Composer:
         elif intent == "review.about":
             title, lines = self._about()
         elif intent in self.kb.topics:
-            title, lines = self._topic(intent)
+            title, lines = self._topic(intent, focus)
         else:
-            title, lines = self._biologic(slots.biologics[0], slots.aspect)
-        citations = _citations(lines)
-        if intent not in ("refs.lookup", "refs.list", "review.about"):
-            lines = (*lines, BLANK, self._sources_line(citations))
-        return Answer(
-            answered=True,
-            intent=intent,
-            slots=slots,
-            score=match.score,
-            title=title,
-            lines=tuple(lines),
-            citations=citations,
-            suggestions=(),
-            answer_id=self.answer_id(intent, slots),
-            footer=self.kb.messages["disclaimer"],
-        )
+            title, lines = self._biologic(slots.biologics[0], slots.aspect, focus)
+        return title, lines, None
+
+    def _parts(self, parts: tuple[Candidate, ...]) -> tuple[str, list[Line], str | None]:
+        """A two-part question: each part under its own heading, one evidence line if the
+        parts are about the same single biologic."""
+        bios = {p.slots.biologics for p in parts if p.slots.biologics}
+        shared = next(iter(bios)) if len(bios) == 1 and len(next(iter(bios))) == 1 else None
+        lines: list[Line] = []
+        if shared:
+            lines += [self._evidence_line(shared[0]), BLANK]
+        for n, part in enumerate(parts):
+            _, body, _ = self._section(part.intent, part.slots, part.focus)
+            if shared:
+                body = [ln for ln in body if ln and not _is_evidence_line(ln, self.kb)]
+            if n:
+                lines.append(BLANK)
+            lines.append((Span(self._part_heading(part, shared), "b"),))
+            lines += [ln for ln in body if ln]
+        title = " · ".join(self.label(p.intent, p.slots) for p in parts)
+        if shared:
+            bio = self.kb.biologics[shared[0]]
+            labels = [self.kb.aspects[p.slots.aspect].label if p.slots.aspect else self.label(p.intent, p.slots)
+                      for p in parts]
+            title = f"{bio.short} — " + " and ".join(labels)
+        return title, lines, None
+
+    def _part_heading(self, part: Candidate, shared: tuple[str, ...] | None) -> str:
+        if shared and part.slots.aspect:
+            return self.kb.aspects[part.slots.aspect].label
+        return self.label(part.intent, part.slots)
 
     def _not_answered(self, match: Match) -> Answer:
         kb = self.kb
         suggestions = tuple(self._suggestion(c) for c in match.suggestions)
+        footer = kb.messages["disclaimer"]
+        covered = [BLANK, (Span(kb.messages["covered_topics"], "i"),)]
         if match.reason == "unknown_reference":
             text = kb.message("unknown_reference", number=match.slots.ref, last=max(kb.references))
             lines: list[Line] = [(Span(text),)]
@@ -191,14 +326,27 @@ class Composer:
         elif match.reason == "ambiguous":
             lines = [(Span(kb.messages["ambiguous"]),)]
             title = "Which did you mean?"
-        else:
-            lines = [(Span(kb.messages["not_covered"]),)]
-            if suggestions:
-                lines.append((Span(kb.messages["did_you_mean"]),))
+        elif match.reason == "unsure":
+            lines = [(Span(kb.messages["unsure" if suggestions else "unsure_no_suggestion"]),)]
+            title = "Which part of the review?"
+        elif match.reason == "near":
+            lines = [(Span(match.note or ""),), (Span(kb.messages["near_prefix"]),)]
+            title = "Not covered as asked"
+        elif match.reason == "chat":
+            lines = [(Span(kb.messages[f"chat_{match.act or 'greeting'}"]),)]
+            title, footer = "", ""
+        elif match.reason == "no_previous_answer":
+            lines = [(Span(kb.messages["no_previous_answer"]),)]
+            title, footer = "", ""
+        else:  # not covered
+            topic = match.outside_topic
+            text = kb.message("not_covered_topic", topic=topic) if topic else kb.messages["not_covered"]
+            lines = [(Span(text),)]
             title = "Not covered"
         lines += [(Span(f"• {s.label}"),) for s in suggestions]
-        if match.reason != "ambiguous":
-            lines += [BLANK, (Span(kb.messages["covered_topics"], "i"),)]
+        if match.reason in ("not_covered", "unsure"):
+            lines += covered
+        lines = [*self._notes(match), *lines] if match.reason not in ("chat",) else lines
         return Answer(
             answered=False,
             intent=None,
@@ -209,9 +357,13 @@ class Composer:
             citations=(),
             suggestions=suggestions,
             answer_id=None,
-            footer=kb.messages["disclaimer"],
+            footer=footer,
             reason=match.reason,
         )
+
+    def nothing_more(self) -> Answer:
+        return Answer(False, None, Slots(), 0.0, "", ((Span(self.kb.messages["nothing_more"]),),), (), (), None, "",
+                      reason="nothing_more")
 
     def _suggestion(self, c: Candidate) -> Suggestion:
         return Suggestion(self.label(c.intent, c.slots), self.answer_id(c.intent, c.slots), c.intent)
@@ -225,20 +377,28 @@ class Composer:
             prefix = f"{prefix[:-1]} ({bio.short}):" if prefix.endswith(":") else f"{prefix} ({bio.short})"
         return (Span(prefix + " ", "b"), Span(f"{ev.label} {cite(ev.refs)}"))
 
-    def _biologic(self, bio_id: str, aspect: str | None) -> tuple[str, list[Line]]:
+    def _biologic(self, bio_id: str, aspect: str | None, focus: tuple[int, ...] = ()) -> tuple[str, list[Line]]:
         kb = self.kb
         bio = kb.biologics[bio_id]
         lines: list[Line] = [self._evidence_line(bio_id), BLANK]
         if aspect:
             title = f"{bio.short} — {kb.aspects[aspect].label}"
-            lines += [_bullet(c) for c in bio.aspects[aspect]]
+            claims = bio.aspects[aspect]
+            section = self.sections.by_key[f"{bio_id}.{aspect}"]
+            for n, i in enumerate(focus or range(len(claims))):
+                claim = section.claims[i]
+                if i < len(claims):
+                    lines.append(_bullet(claim))
+                elif n == 0:  # the biologic's cell of Table 1 holds what was asked
+                    row = kb.comparison.row(aspect)
+                    label = row.label if row else kb.aspects[aspect].label
+                    lines.append((Span(f"• {label} (Table 1): {claim.text} {cite(claim.refs)}"),))
         else:
             title = f"{bio.name} — {kb.overview.label}"
             for name in kb.overview.compose_from:
                 claim = bio.aspects[name][0]
                 lines.append((Span(kb.aspects[name].label + ": ", "b"), Span(f"{claim.text} {cite(claim.refs)}")))
         return title, lines
-
     def _compare(self, slots: Slots) -> tuple[str, list[Line]]:
         kb = self.kb
         names = ", ".join(kb.biologics[b].short for b in slots.biologics)
@@ -273,9 +433,10 @@ class Composer:
         lines += [self._evidence_line(b, named=len(sc.choice) > 1) for b in sc.choice]
         return f"{sc.label}", lines
 
-    def _topic(self, topic_id: str) -> tuple[str, list[Line]]:
+    def _topic(self, topic_id: str, focus: tuple[int, ...] = ()) -> tuple[str, list[Line]]:
         topic = self.kb.topics[topic_id]
-        return topic.title, [_bullet(c) for c in topic.claims]
+        claims = [topic.claims[i] for i in focus] if focus else list(topic.claims)  # best first, none dropped
+        return topic.title, [_bullet(c) for c in claims]
 
     def _reference(self, number: int) -> tuple[str, list[Line]]:
         ref = self.kb.references[number]
@@ -309,6 +470,10 @@ class Composer:
             return (prefix, Span(f"references {cite(citations)[1:-1]} — /refs lists them all."), hint)
         listed = " · ".join(f"[{n}] {kb.references[n].short()}" for n in citations)
         return (prefix, Span(listed + "."), hint)
+
+
+def _is_evidence_line(line: Line, kb: Knowledge) -> bool:
+    return bool(line) and line[0].style == "b" and line[0].text.startswith(kb.messages["evidence_prefix"])
 
 
 def _bullet(claim: Claim) -> Line:

@@ -11,7 +11,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from bot.core.matcher import Frame
+from bot.core.matcher import Frame, Match
+
+# "compare them" compares the biologics of the last few turns.
+RECENT_BIOLOGICS = 3
 
 DEFAULT_TTL = 30 * 60.0
 DEFAULT_CAPACITY = 5000
@@ -59,3 +62,36 @@ class ContextStore:
 
     def __len__(self) -> int:
         return len(self._frames)
+
+
+def next_frame(
+    previous: Frame | None,
+    match: Match,
+    answer_id: str | None,
+    suggestions: tuple[str, ...],
+    answered: bool,
+    question: str,
+) -> Frame | None:
+    """What the conversation remembers after this turn.
+
+    An answer about biologics replaces the follow-up frame; anything else keeps it, so a
+    stray "what's the weather" does not make "and is it safe?" lose its subject.
+    Suggestions on offer are remembered with the question that produced them, so "2"
+    can pick one and the original wording is learnt.
+    """
+    base = previous or Frame()
+    biologics, aspect = base.biologics, base.aspect
+    recent = base.recent
+    if answered and match.slots.biologics:
+        biologics, aspect = match.slots.biologics, match.slots.aspect
+        merged = [b for b in recent if b not in biologics] + list(biologics)
+        recent = tuple(merged[-RECENT_BIOLOGICS:])
+    new = Frame(
+        biologics=biologics,
+        aspect=aspect,
+        recent=recent,
+        answer_id=answer_id if answered and answer_id else base.answer_id,
+        suggestions=suggestions,
+        asked=question if suggestions else "",
+    )
+    return None if new == Frame() else new

@@ -148,6 +148,35 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class OutsideTopic:
+    """Something the review does not discuss, and the words that name it."""
+
+    topic: str
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NearTerm:
+    """A term that sounds like a review concept but is not the same thing."""
+
+    terms: tuple[str, ...]
+    nearest: str  # a biologic id, biologic.aspect, scenario.ID or a topic id
+    note: str
+
+
+@dataclass(frozen=True)
+class Glossary:
+    """Word-level mapping of another way of writing (chat shorthand, Indonesian) to English."""
+
+    language: str
+    reply_note: str
+    phrases: dict[str, str]
+    words: dict[str, str]
+    drop: tuple[str, ...] = ()
+    markers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Vocabulary:
     followup: tuple[str, ...]
     compare: tuple[str, ...]
@@ -155,9 +184,17 @@ class Vocabulary:
     reference: tuple[str, ...]
     references_list: tuple[str, ...]
     about: tuple[str, ...]
-    not_covered: tuple[str, ...]
     fillers: tuple[str, ...]
     generic: tuple[str, ...]
+    not_covered: tuple[OutsideTopic, ...] = ()
+    near_terms: tuple[NearTerm, ...] = ()
+    chat: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    more: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    ordinals: dict[str, int] = field(default_factory=dict)
+    personal: tuple[str, ...] = ()
+    clinical: tuple[str, ...] = ()
+    shorthand: Glossary = field(default_factory=lambda: Glossary("", "", {}, {}))
 
 
 @dataclass(frozen=True)
@@ -173,6 +210,7 @@ class Knowledge:
     topics: dict[str, Topic]
     vocabulary: Vocabulary
     messages: dict[str, str]
+    languages: tuple[Glossary, ...] = ()
     extra: dict[str, object] = field(default_factory=dict)
 
     @property

@@ -1,10 +1,12 @@
-"""Slot extraction: which biologics, aspects, scenarios, topics and references a question names.
+"""Slot extraction: what a question names, and what it names that the review does not cover.
 
 Built once from the knowledge base. Per question it (1) corrects misspelt words against
-the knowledge base's own vocabulary with rapidfuzz, (2) finds biologic mentions and
-replaces each by "it", so "how does PRP work" and "how does it work" share one cue, and
-(3) finds cue phrases, longest first. Words that match nothing are kept as evidence
-that the question may be about something the knowledge base does not cover.
+the knowledge base's own vocabulary with rapidfuzz, (2) finds biologic mentions (and terms
+that only sound like one, such as PRF) and replaces each biologic by "it", so "how does
+PRP work" and "how does it work" share one cue, (3) finds cue phrases by their Snowball
+stems, longest first, and (4) finds terms of topics the review does not discuss, matched
+as written. Words that match nothing are kept: a word the review uses is evidence the
+question is on topic; a word nobody knows is weak evidence either way.
 """
 
 from __future__ import annotations
@@ -25,11 +27,19 @@ PRONOUNS = {"they": PLACEHOLDER, "them": PLACEHOLDER, "these": PLACEHOLDER, "tho
 # Kinds of hit that only shape a question ("which", "what about"): leaving one unused
 # costs little.
 FUNCTION_KINDS = frozenset({"followup", "selection"})
+# Kinds of hit that say something about the conversation or the asker, not the topic:
+# they neither help nor hurt a candidate answer.
+SOCIAL_KINDS = frozenset(
+    {"chat_greeting", "chat_thanks", "chat_identity", "chat_bye", "more", "sources", "personal", "clinical", "ordinal"}
+)
+# Comparative and superlative endings, tried only when the base form is a known word.
+_DEGREE_SUFFIXES = (("iest", "y"), ("ier", "y"), ("est", ""), ("est", "e"), ("er", ""), ("er", "e"))
+CONTENT_KINDS = frozenset({"bio", "aspect", "overview", "scenario", "topic", "author", "reference", "references_list"})
 
 
 @dataclass(frozen=True)
 class Concept:
-    kind: str  # bio, aspect, overview, scenario, topic, author, or a vocabulary list name
+    kind: str  # bio, near, aspect, overview, scenario, topic, author, or a vocabulary list name
     value: str
     weight: float = 1.0
 
@@ -59,11 +69,17 @@ class Extraction:
     hits: tuple[Hit, ...]
     domain: tuple[int, ...]  # positions of known words that no cue phrase matched
     unknown: tuple[int, ...]  # positions of words the knowledge base has never seen
-    outside: tuple[int, ...]  # positions of words naming something not covered ("hair")
+    outside: tuple[int, ...]  # positions of terms naming something not covered ("hair")
     numbers: tuple[tuple[int, int], ...]  # (position, value)
+    outside_topics: tuple[int, ...] = ()  # indexes into vocabulary.not_covered, in order found
+    weights: tuple[float, ...] = ()  # how much each position counts (background sentences less)
+    stems: tuple[str, ...] = ()
 
     def of(self, kind: str) -> list[Hit]:
         return [h for h in self.hits if h.kind == kind]
+
+    def weight(self, position: int) -> float:
+        return self.weights[position] if self.weights else 1.0
 
     def canonical(self) -> str:
         """The question with biologic mentions folded to "it", for phrase matching."""
@@ -86,15 +102,28 @@ class Lexicon:
 
     def __init__(self, kb: Knowledge) -> None:
         self.kb = kb
-        self.not_covered = frozenset(t for w in kb.vocabulary.not_covered for t in phrase_tokens(w))
-        self.fillers = frozenset(t for w in kb.vocabulary.fillers for t in phrase_tokens(w))
-        self.generic = frozenset(t for w in kb.vocabulary.generic for t in phrase_tokens(w)) | self.fillers
+        vocab = kb.vocabulary
+        self.fillers = frozenset(t for w in vocab.fillers for t in phrase_tokens(w))
+        self.generic = frozenset(t for w in vocab.generic for t in phrase_tokens(w)) | self.fillers
+        self._generic_stems = frozenset(stem(t) for t in self.generic)
+        # Matched as written (not stemmed): biologic names, near terms, not-covered terms.
         self.bio_phrases: dict[tuple[str, ...], Concept] = {}
-        self.cue_tokens: set[str] = set()
-        self.phrases: dict[tuple[str, ...], list[Concept]] = {}
         for bio in kb.biologics.values():
             for name in (bio.id, bio.short, *bio.synonyms):
                 self.bio_phrases.setdefault(phrase_tokens(name), Concept("bio", bio.id))
+        for n, near in enumerate(vocab.near_terms):
+            for term in near.terms:
+                self.bio_phrases[phrase_tokens(term)] = Concept("near", str(n))  # a tie goes to the near term
+        self.outside_phrases: dict[tuple[str, ...], int] = {}
+        for n, topic in enumerate(vocab.not_covered):
+            for term in topic.terms:
+                self.outside_phrases.setdefault(phrase_tokens(term), n)
+        self.bio_phrases = {k: v for k, v in self.bio_phrases.items() if k}
+        self.outside_phrases = {k: v for k, v in self.outside_phrases.items() if k}
+
+        self.cue_tokens: set[str] = set()
+        self.single_cues: set[str] = set()  # one-word cues as written
+        self.phrases: dict[tuple[str, ...], list[Concept]] = {}
         for aspect in kb.aspects.values():
             self._add_cues("aspect", aspect.id, aspect.cues)
         self._add_cues("overview", "", kb.overview.cues)
@@ -102,16 +131,22 @@ class Lexicon:
             self._add_cues("scenario", scenario.id, scenario.cues)
         for topic in kb.topics.values():
             self._add_cues("topic", topic.id, topic.cues)
-        vocab = kb.vocabulary
-        for kind in ("followup", "compare", "selection", "reference", "references_list", "about"):
+        for kind in ("followup", "compare", "selection", "reference", "references_list", "about", "more", "sources"):
             self._add_cues(kind, "", tuple(Cue(p) for p in getattr(vocab, kind)))
+        for kind, phrases in vocab.chat.items():
+            self._add_cues(f"chat_{kind}", "", tuple(Cue(p) for p in phrases))
+        self._add_cues("personal", "", tuple(Cue(p) for p in vocab.personal))
+        self._add_cues("clinical", "", tuple(Cue(p) for p in vocab.clinical))
+        for word, number in vocab.ordinals.items():
+            self._add(phrase_tokens(word), Concept("ordinal", str(number)), spelling=False)
         for ref in kb.references.values():
             surname = ref.first_author.casefold()
             if len(surname) >= 4:  # "Li" and "Lee" would collide with ordinary words
                 self._add(phrase_tokens(surname), Concept("author", str(ref.id), 0.9))
-        self.max_n = max(len(k) for k in (*self.phrases, *self.bio_phrases))
+        self.max_n = max(len(k) for k in (*self.phrases, *self.bio_phrases, *self.outside_phrases))
 
-        words = set(self.generic) | set(self.not_covered) | self.cue_tokens
+        outside_words = {t for key in self.outside_phrases for t in key}
+        words = set(self.generic) | self.cue_tokens | outside_words
         for key in self.bio_phrases:
             words.update(key)
         words.discard(PLACEHOLDER)
@@ -126,19 +161,26 @@ class Lexicon:
         self._targets_by_length: dict[int, list[str]] = {}
         for word in sorted(w for w in (self.cue_words | self.domain) if len(w) >= 4 and not w.isdigit()):
             self._targets_by_length.setdefault(len(word), []).append(word)
-        self._correct = lru_cache(maxsize=4096)(self._correct_uncached)
+        self._correct = lru_cache(maxsize=8192)(self._correct_uncached)
 
     def _add_cues(self, kind: str, value: str, cues: tuple[Cue, ...]) -> None:
         for cue in cues:
             self._add(phrase_tokens(cue.phrase), Concept(kind, value, cue.weight))
 
-    def _add(self, key: tuple[str, ...], concept: Concept) -> None:
-        self.cue_tokens.update(key)  # the words as written: the spelling vocabulary
+    def _add(self, key: tuple[str, ...], concept: Concept, *, spelling: bool = True) -> None:
+        if spelling:
+            self.cue_tokens.update(key)  # the words as written: the spelling vocabulary
+            if len(key) == 1:
+                self.single_cues.add(key[0])
         key = tuple(PRONOUNS.get(t) or stem(t) for t in key)  # the match key: every form
         if key:
             bucket = self.phrases.setdefault(key, [])
             if concept not in bucket:
                 bucket.append(concept)
+
+    def is_generic(self, token: str) -> bool:
+        """Generic words and their other forms ("wants", "asked"), unless a cue uses that form."""
+        return token in self.generic or (stem(token) in self._generic_stems and token not in self.cue_words)
 
     def clear_cache(self) -> None:
         self._correct.cache_clear()
@@ -154,6 +196,10 @@ class Lexicon:
             return token[:-1], 1.0
         if stem(token) in self._stem_words:
             return self._stem_words[stem(token)], 1.0  # another form of a known word
+        for suffix, replacement in _DEGREE_SUFFIXES:  # Snowball keeps "quickest", "safer"
+            base = token[: -len(suffix)] + replacement
+            if token.endswith(suffix) and len(base) >= 4 and base in self.known:
+                return base, 1.0
         if len(token) < tuning.FUZZY_MIN_LENGTH:
             return token, 0.0
         cutoff = tuning.FUZZY_CUTOFF_SHORT if len(token) <= 6 else tuning.FUZZY_CUTOFF_LONG
@@ -173,7 +219,7 @@ class Lexicon:
         unknown_flags = [s == 0.0 for _, s in corrected]
         hits: list[Hit] = []
 
-        # Pass 1: biologic names, folded to one placeholder each.
+        # Pass 1: biologic names (and near terms), folded to one placeholder each.
         folded: list[tuple[str, int, int]] = []  # (token, start, end) in original positions
         i = 0
         while i < len(tokens):
@@ -181,7 +227,7 @@ class Lexicon:
                 concept = self.bio_phrases.get(tokens[i : i + n])
                 if concept:
                     hits.append(Hit(concept, i, i + n, min(strength[i : i + n]), False))
-                    folded.append((PLACEHOLDER, i, i + n))
+                    folded.append((PLACEHOLDER if concept.kind == "bio" else "\0", i, i + n))
                     i += n
                     break
             else:
@@ -202,7 +248,7 @@ class Lexicon:
                 words = [tokens[p] for p in range(start, end) if not _is_bio(hits, p)]
                 if not words:
                     continue  # a biologic's own placeholder is not a follow-up "it"
-                generic_only = all(w in self.generic for w in words)
+                generic_only = all(self.is_generic(w) for w in words)
                 s = min(strength[start:end])
                 hits.extend(Hit(c, start, end, s, generic_only) for c in concepts)
                 j += n
@@ -210,41 +256,64 @@ class Lexicon:
             else:
                 j += 1
 
-        covered = {p for h in hits for p in range(h.start, h.end)}
-        domain, unknown, outside, numbers = [], [], [], []
-        for p, tok in enumerate(tokens):
-            if tok.isdigit():
-                numbers.append((p, int(tok[:6])))
-            if p in covered or tok in self.generic:
-                continue
-            if question.tokens[p] in self.not_covered or tok in self.not_covered:
-                outside.append(p)
-                continue
-            if unknown_flags[p]:
-                unknown.append(p)
-            elif tok in self.known:
-                domain.append(p)
+        # Pass 3: terms of topics the review does not cover, matched as written. Such a term
+        # wins over a cue it overlaps unless the cue is longer ("dose response" is a cue of
+        # the review's gaps; "dose" alone is not covered).
+        outside: list[int] = []
+        topics: list[int] = []
+        p = 0
+        while p < len(tokens):
+            for n in range(min(self.max_n, len(tokens) - p), 0, -1):
+                topic = self.outside_phrases.get(tokens[p : p + n])
+                if topic is None:
+                    topic = self.outside_phrases.get(question.tokens[p : p + n])
+                if topic is None:
+                    continue
+                overlapping = [h for h in hits if h.start < p + n and p < h.end]
+                if any(h.end - h.start > n for h in overlapping):
+                    continue
+                hits = [h for h in hits if h not in overlapping]
+                outside.extend(range(p, p + n))
+                if topic not in topics:
+                    topics.append(topic)
+                p += n
+                break
             else:
-                unknown.append(p)
-        return Extraction(tokens, tuple(hits), tuple(domain), tuple(unknown), tuple(outside), tuple(numbers))
+                p += 1
+
+        covered = {q for h in hits for q in range(h.start, h.end)} | set(outside)
+        domain, unknown, numbers = [], [], []
+        for q, tok in enumerate(tokens):
+            if tok.isdigit():
+                numbers.append((q, int(tok[:6])))
+            if q in covered or self.is_generic(tok):
+                continue
+            if unknown_flags[q]:
+                unknown.append(q)
+            elif tok in self.known:
+                domain.append(q)
+            else:
+                unknown.append(q)
+        weights = tuple(1.0 if question.in_question(q) else tuning.BACKGROUND_WEIGHT for q in range(len(tokens)))
+        return Extraction(
+            tokens,
+            tuple(hits),
+            tuple(domain),
+            tuple(unknown),
+            tuple(outside),
+            tuple(numbers),
+            tuple(topics),
+            weights,
+            tuple(stem(t) for t in tokens),
+        )
 
 
 def _is_bio(hits: list[Hit], position: int) -> bool:
-    return any(h.kind == "bio" and h.start <= position < h.end for h in hits)
+    return any(h.kind in ("bio", "near") and h.start <= position < h.end for h in hits)
 
 
 def content_words(kb: Knowledge) -> set[str]:
     """Words the knowledge base uses in its content: a question using them is on topic."""
-    texts: list[str] = [kb.comparison.title, kb.comparison.hierarchy_claim.text]
-    for bio in kb.biologics.values():
-        texts += [bio.name, bio.evidence.label]
-        texts += [c.text for claims in bio.aspects.values() for c in claims]
-    for aspect in kb.aspects.values():
-        texts += [aspect.label, *(e.replace("{b}", "") for e in aspect.examples)]
-    for param in kb.comparison.parameters:
-        texts += [param.label, *(c.text for c in param.cells.values())]
-    for scenario in kb.scenarios.values():
-        texts += [scenario.label, scenario.rationale.text, *scenario.examples]
-    for topic in kb.topics.values():
-        texts += [topic.title, *topic.examples, *(c.text for c in topic.claims)]
-    return {t for text in texts for t in phrase_tokens(text)}
+    from bot.core.sections import knowledge_texts
+
+    return {t for text in knowledge_texts(kb) for t in phrase_tokens(text)}

@@ -29,9 +29,9 @@ from bot.core.knowledge import (
     Review,
     Scenario,
     Topic,
-    Vocabulary,
 )
 from bot.core.quiz import QuizBank, QuizItem, generate_items, item_problems
+from bot.core.words_loader import read_glossary, read_vocabulary
 
 FILES = (
     "references.yaml",
@@ -43,7 +43,10 @@ FILES = (
     "vocabulary.yaml",
     "messages.yaml",
     "quiz.yaml",
+    "indonesian.yaml",
 )
+# Glossaries of other languages people ask in (see bot/core/translate.py).
+LANGUAGE_FILES = ("indonesian.yaml",)
 MESSAGE_KEYS = (
     "version",
     "disclaimer",
@@ -58,19 +61,21 @@ MESSAGE_KEYS = (
     "references_title",
     "review_title",
     "review_current_through",
+    "not_covered_topic",
+    "unsure",
+    "unsure_no_suggestion",
+    "near_prefix",
+    "chat_greeting",
+    "chat_thanks",
+    "chat_identity",
+    "chat_bye",
+    "personal_advice",
+    "nothing_more",
+    "no_previous_answer",
+    "sources_title",
+    "review_sources",
 )
 QUIZ_FIELDS = ("id", "topic", "biologic", "difficulty", "answer", "refs", "question", "options", "explanation")
-VOCABULARY_KEYS = (
-    "followup",
-    "compare",
-    "selection",
-    "reference",
-    "references_list",
-    "about",
-    "not_covered",
-    "fillers",
-    "generic",
-)
 
 
 @dataclass(frozen=True)
@@ -218,10 +223,43 @@ def _kind(value: Any) -> str:
     )
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML keeps the last of two equal keys without a word; a maintainer editing a long
+    glossary would lose the first silently. Duplicates are collected as problems instead."""
+
+    duplicates: list[tuple[int, str]]
+
+
+def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, (str, int)) and key in seen:
+            loader.duplicates.append((key_node.start_mark.line + 1, str(key)))
+        if isinstance(key, (str, int)):
+            seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+
+
+def _load_strict(text: str, name: str, problems: list[Problem]) -> Any:
+    loader = _StrictLoader(text)
+    loader.duplicates = []
+    try:
+        data = loader.get_single_data()
+    finally:
+        loader.dispose()
+    for line, key in loader.duplicates:
+        problems.append(Problem(name, f"line {line}", key, "duplicate key: YAML would keep only the last one"))
+    return data
+
+
 def _read_yaml(directory: Path, name: str, problems: list[Problem]) -> dict:
     path = directory / name
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = _load_strict(path.read_text(encoding="utf-8"), name, problems)
     except FileNotFoundError:
         problems.append(Problem(name, "-", "-", "file is missing"))
         return {}
@@ -254,7 +292,9 @@ def load_knowledge(directory: str | Path) -> Knowledge:
     comparison = _comparison(raw["comparison.yaml"], problems, valid, aspects, biologics)
     scenarios = _scenarios(raw["scenarios.yaml"], problems, valid, biologics)
     topics = _topics(raw["topics.yaml"], problems, valid)
-    vocabulary = _vocabulary(raw["vocabulary.yaml"], problems)
+    targets = {*biologics, *(f"{b}.{a}" for b in biologics for a in aspects), *(f"scenario.{x}" for x in scenarios)}
+    vocabulary = read_vocabulary(_Reader(problems, "vocabulary.yaml"), raw["vocabulary.yaml"], targets | set(topics))
+    languages = tuple(read_glossary(_Reader(problems, name), raw[name]) for name in LANGUAGE_FILES)
     messages = _messages(raw["messages.yaml"], problems)
     authored, quiz_topics, generated_topics = _quiz(raw["quiz.yaml"], problems, valid)
 
@@ -270,6 +310,7 @@ def load_knowledge(directory: str | Path) -> Knowledge:
         topics=topics,
         vocabulary=vocabulary,
         messages=messages,
+        languages=languages,
     )
     if not problems:
         problems.extend(_contradictory_vocabulary(kb))
@@ -514,20 +555,16 @@ def _quiz(data: dict, problems: list[Problem], valid: set[int]) -> tuple[list[Qu
 
 
 def _contradictory_vocabulary(kb: Knowledge) -> list[Problem]:
-    """A word cannot both name something covered (a cue) and something not covered."""
-    from bot.core.lexicon import Lexicon, content_words  # needs a loaded Knowledge
+    """A word cannot both be a cue (or a biologic's name) and name something not covered."""
+    from bot.core.lexicon import Lexicon  # needs a loaded Knowledge
 
     lexicon = Lexicon(kb)
-    clash = sorted(lexicon.not_covered & (lexicon.cue_tokens | content_words(kb)))
+    single_cues = lexicon.single_cues | {k[0] for k in lexicon.bio_phrases if len(k) == 1}
+    clash = sorted(word for word in lexicon.outside_phrases if len(word) == 1 and word[0] in single_cues)
     return [
-        Problem("vocabulary.yaml", "not_covered", "-", f"{word!r} is also a cue or content word: remove one")
+        Problem("vocabulary.yaml", "not_covered", "-", f"{word[0]!r} is also a cue or a biologic's name: remove one")
         for word in clash
     ]
-
-
-def _vocabulary(data: dict, problems: list[Problem]) -> Vocabulary:
-    r = _Reader(problems, "vocabulary.yaml")
-    return Vocabulary(**{key: r.texts(data.get(key), key, "-") for key in VOCABULARY_KEYS})
 
 
 def _messages(data: dict, problems: list[Problem]) -> dict[str, str]:

@@ -1,10 +1,14 @@
-"""From a normalised question (and the conversation so far) to one intent, or an honest no.
+"""From a normalised question (and the conversation so far) to one answer, or an honest no.
 
-Candidates come from two sources: the slots the lexicon found (biologic x aspect,
-comparison, scenario, topic, reference) and rapidfuzz over the knowledge base's example
-phrasings. Each candidate is scored by how much of the question it explains: a word the
-answer would ignore ("hair" in "PRP for hair loss") lowers the confidence, which is what
-keeps out-of-scope questions from being answered with biologic content.
+Two questions are decided separately. *Is this within the review?* Specific evidence says
+no: a term from vocabulary.yaml's not_covered topics (hair loss, prices, dosing) or a term
+that only sounds like a review concept (PRF). Evidence says yes: a biologic named, a cue
+of an aspect, scenario or topic, or words the review's own text uses. *Which part answers
+it?* Candidates (a biologic's aspect, a comparison row, a scenario, a topic, a reference)
+are scored by how much of the question they explain: a cue they consume, or a word their
+own claims use. Then one of three honest replies: the answer (two parts when the question
+asks two things); "not sure which part you mean" with suggestions when the question is in
+the review's domain but no part explains it well; "not covered" when it is outside.
 """
 
 from __future__ import annotations
@@ -16,8 +20,13 @@ from rapidfuzz import fuzz, process
 
 from bot.core import tuning
 from bot.core.knowledge import Knowledge
-from bot.core.lexicon import FUNCTION_KINDS, PLACEHOLDER, Extraction, Hit, Lexicon
+from bot.core.lexicon import CONTENT_KINDS, FUNCTION_KINDS, PLACEHOLDER, SOCIAL_KINDS, Extraction, Hit, Lexicon
 from bot.core.normalise import Normalised, normalise
+from bot.core.sections import Sections
+from bot.core.translate import Translator
+
+# Kinds whose cue, when a candidate consumes it, means the candidate answers what was asked.
+ASKING_KINDS = frozenset({"aspect", "scenario", "topic", "overview", "reference", "references_list", "about", "author"})
 
 
 @dataclass(frozen=True)
@@ -34,10 +43,16 @@ class Slots:
 
 @dataclass(frozen=True)
 class Frame:
-    """What a conversation remembers for follow-ups: the last biologic(s) and aspect."""
+    """What a conversation remembers: the last biologic(s) and aspect for follow-ups, the
+    biologics of recent turns ("compare them"), the last answer ("more", "sources for
+    that") and the suggestions last offered ("2", "the second")."""
 
     biologics: tuple[str, ...] = ()
     aspect: str | None = None
+    recent: tuple[str, ...] = ()
+    answer_id: str | None = None
+    suggestions: tuple[str, ...] = ()
+    asked: str = ""
 
 
 @dataclass(frozen=True)
@@ -47,6 +62,9 @@ class Candidate:
     family: str
     score: float
     source: str = "slots"
+    owned: frozenset[int] = frozenset()  # positions of the asking cues it consumes
+    focus: tuple[int, ...] = ()  # claims of the section that hold the question's specific words
+    parts: tuple[Candidate, ...] = ()  # a question that asks two things: both answered
 
 
 @dataclass(frozen=True)
@@ -55,16 +73,26 @@ class Match:
     intent: str | None
     slots: Slots
     score: float
-    reason: str  # answered | low_confidence | ambiguous | no_match | unknown_reference
+    # answered | unsure | not_covered | near | ambiguous | unknown_reference | chat
+    # | more | sources | pick | no_previous_answer
+    reason: str
     suggestions: tuple[Candidate, ...] = ()
     used_context: bool = False
     extraction: Extraction | None = field(default=None, compare=False, repr=False)
+    parts: tuple[Candidate, ...] = ()
+    focus: tuple[int, ...] = ()
+    language: str | None = None
+    personal: bool = False
+    outside_topic: str | None = None
+    note: str | None = None
+    act: str | None = None  # chat kind, or the dialogue act's target (an answer id)
 
-    def frame(self, previous: Frame | None) -> Frame | None:
-        """The frame to remember after this answer (the previous one if nothing new)."""
-        if not self.answered or not self.slots.biologics:
-            return previous
-        return Frame(self.slots.biologics, self.slots.aspect)
+
+def _group(hits: list[Hit]) -> dict[str, list[Hit]]:
+    out: dict[str, list[Hit]] = {}
+    for h in hits:
+        out.setdefault(h.value, []).append(h)
+    return out
 
 
 class Matcher:
@@ -73,6 +101,8 @@ class Matcher:
     def __init__(self, kb: Knowledge) -> None:
         self.kb = kb
         self.lexicon = Lexicon(kb)
+        self.sections = Sections(kb)
+        self.translator = Translator(kb.vocabulary.shorthand, kb.languages, self.lexicon.known)
         self.all_biologics = tuple(kb.comparison.hierarchy)
         self._phrases: list[str] = []
         self._phrase_targets: list[tuple[str, str]] = []  # (kind, id)
@@ -86,6 +116,13 @@ class Matcher:
             self._index_examples("scenario", scenario.id, scenario.examples)
         for topic in kb.topics.values():
             self._index_examples("topic", topic.id, topic.examples)
+        self.conjunctions = frozenset({"and", "plus", "also", "then", "aswell", "both"})
+        self._ref_stems = {number: frozenset(self.lexicon_stems(ref.title)) for number, ref in kb.references.items()}
+
+    def lexicon_stems(self, text: str) -> set[str]:
+        from bot.core.normalise import stem
+
+        return {stem(t) for t in normalise(text).tokens if t not in self.lexicon.generic}
 
     def _index_examples(self, kind: str, ident: str, examples: tuple[str, ...]) -> None:
         for example in examples:
@@ -103,21 +140,46 @@ class Matcher:
     # -- public -------------------------------------------------------------------------
 
     def match(self, question: Normalised, context: Frame | None = None) -> Match:
-        ex = self.lexicon.extract(question)
+        translated, language = self.translator.translate(question)
+        ex = self.lexicon.extract(translated)
+        personal = self._personal(ex)
+        done = self._dialogue(ex, context, language)
+        if done is not None:
+            return done
+
+        near = [h for h in ex.hits if h.kind == "near"]
+        named = {h.value for h in ex.of("bio")}
+        for hit in near:
+            # "PRF or PRP?" is about PRF; "exosomes derived from MSCs" is about exosomes.
+            target = self.kb.vocabulary.near_terms[int(hit.value)].nearest.split(".")[0]
+            if not named or target in named:
+                return self._near(ex, hit, language, personal)
+
         candidates = self._candidates(ex, context)
-        if not candidates:
-            return Match(False, None, Slots(), 0.0, "no_match", extraction=ex)
         ranked = sorted(candidates.values(), key=lambda c: -c.score)
-        best = ranked[0]
-        suggestions = tuple(c for c in ranked if c.score >= tuning.SUGGESTION_FLOOR)[: tuning.MAX_SUGGESTIONS]
-        used_context = best.source == "context"
-        if best.score < tuning.ANSWER_THRESHOLD:
-            return Match(False, best.intent, best.slots, best.score, "low_confidence", suggestions, used_context, ex)
-        rival = next((c for c in ranked[1:] if c.family == best.family), None)
-        if rival and best.score - rival.score < tuning.AMBIGUITY_MARGIN:
-            close = tuple(
-                c for c in ranked if c.family == best.family and best.score - c.score < tuning.AMBIGUITY_MARGIN
-            )
+        best = ranked[0] if ranked else None
+        outside = self.kb.vocabulary.not_covered[ex.outside_topics[0]].topic if ex.outside_topics else None
+        common = {"language": language, "personal": personal, "extraction": ex}
+        if best is None or best.score < tuning.ANSWER_THRESHOLD:
+            suggestions = tuple(c for c in ranked if c.score >= tuning.SUGGESTION_FLOOR)[: tuning.MAX_SUGGESTIONS]
+            score = best.score if best else 0.0
+            intent, slots = (best.intent, best.slots) if best else (None, Slots())
+            used = bool(best and best.source == "context")
+            if outside or not self._in_domain(ex):
+                return Match(False, intent, slots, score, "not_covered", (), used, outside_topic=outside, **common)
+            return Match(False, intent, slots, score, "unsure", suggestions, used, **common)
+
+        best = self._with_parts(ex, best, ranked)
+        rival = next((c for c in ranked[1:] if c.intent != best.intent and c.family == best.family), None)
+        if (
+            not best.parts
+            and rival is not None
+            and best.score - rival.score < tuning.AMBIGUITY_MARGIN
+            and rival.owned == best.owned
+            and best.owned
+            and not _overview_pair(best, rival)
+        ):
+            close = tuple(c for c in ranked if best.score - c.score < tuning.AMBIGUITY_MARGIN and c.owned == best.owned)
             return Match(
                 False,
                 best.intent,
@@ -125,12 +187,116 @@ class Matcher:
                 best.score,
                 "ambiguous",
                 close[: tuning.MAX_SUGGESTIONS],
-                used_context,
-                ex,
+                best.source == "context",
+                **common,
             )
         if best.intent == "refs.lookup" and best.slots.ref not in self.kb.references:
-            return Match(False, best.intent, best.slots, best.score, "unknown_reference", (), False, ex)
-        return Match(True, best.intent, best.slots, best.score, "answered", (), used_context, ex)
+            return Match(False, best.intent, best.slots, best.score, "unknown_reference", (), False, **common)
+        return Match(
+            True,
+            best.intent,
+            best.slots,
+            best.score,
+            "answered",
+            (),
+            best.source == "context" or any(p.source == "context" for p in best.parts),
+            parts=best.parts,
+            focus=best.focus,
+            **common,
+        )
+
+    # -- conversation -------------------------------------------------------------------
+
+    def _dialogue(self, ex: Extraction, context: Frame | None, language: str | None) -> Match | None:
+        """Small talk, "more", "sources for that" and picking a suggestion by number."""
+        content = [p for p in (*ex.domain, *ex.unknown, *ex.outside) if ex.tokens[p] not in self.lexicon.generic]
+        # A span that is also "more" or "sources" ("explain", "sources") is a conversational
+        # word here, not a topic.
+        social_spans = {(h.start, h.end) for h in ex.hits if h.kind in ("more", "sources")}
+        kinds = {
+            h.kind
+            for h in ex.hits
+            if (not h.generic_only or h.kind in SOCIAL_KINDS)
+            and (h.kind in SOCIAL_KINDS or (h.start, h.end) not in social_spans)
+        }
+        topical = kinds & (CONTENT_KINDS | {"compare", "near"})
+        social = kinds & SOCIAL_KINDS
+        # A pick: "2", "2.", "the second", "option 2" while suggestions are on offer.
+        if context and context.suggestions and not topical and len(content) <= 1:
+            pick = self._pick(ex)
+            if pick is not None and 1 <= pick <= len(context.suggestions):
+                return Match(True, None, Slots(), 100.0, "pick", act=context.suggestions[pick - 1], language=language)
+        if topical or len(content) > 2:
+            return None
+        for act in ("more", "sources"):
+            if act in social:
+                if context is None or context.answer_id is None:
+                    if act == "sources":
+                        return None  # "sources" on its own: the review's reference list
+                    return Match(False, None, Slots(), 0.0, "no_previous_answer", language=language)
+                return Match(True, None, Slots(), 100.0, act, act=context.answer_id, language=language)
+        for kind in ("chat_identity", "chat_thanks", "chat_bye", "chat_greeting"):
+            if kind in social and not content:
+                return Match(False, None, Slots(), 0.0, "chat", act=kind.removeprefix("chat_"), language=language)
+        if social & {"chat_identity", "chat_thanks", "chat_bye", "chat_greeting"} and len(content) <= 2:
+            kind = next(k for k in ("chat_identity", "chat_thanks", "chat_bye", "chat_greeting") if k in social)
+            return Match(False, None, Slots(), 0.0, "chat", act=kind.removeprefix("chat_"), language=language)
+        return None
+
+    def _pick(self, ex: Extraction) -> int | None:
+        numbers = [v for _, v in ex.numbers]
+        ordinals = [int(h.value) for h in ex.of("ordinal") if int(h.value) > 0]
+        others = [
+            t
+            for p, t in enumerate(ex.tokens)
+            if not t.isdigit()
+            and not any(h.start <= p < h.end for h in ex.of("ordinal"))
+            and t not in self.lexicon.generic
+        ]
+        chosen = numbers + ordinals
+        if len(chosen) == 1 and not others:
+            return chosen[0]
+        return None
+
+    def _personal(self, ex: Extraction) -> bool:
+        return bool(ex.of("personal")) and not ex.of("clinical")
+
+    def _near(self, ex: Extraction, hit: Hit, language: str | None, personal: bool) -> Match:
+        near = self.kb.vocabulary.near_terms[int(hit.value)]
+        target = near.nearest
+        aspects = list(_group(ex.of("aspect")))
+        if target in self.kb.biologics:
+            aspect = aspects[0] if aspects else None
+            intent = f"{target}.{aspect}" if aspect else f"{target}.overview"
+            cand = Candidate(intent, Slots((target,), aspect), "biologic", 0.0)
+        elif target.startswith("scenario."):
+            sid = target.removeprefix("scenario.")
+            cand = Candidate(target, self.scenario_slots(sid), "scenario", 0.0)
+        elif "." in target and target.split(".")[0] in self.kb.biologics:
+            bio, aspect = target.split(".", 1)
+            cand = Candidate(target, Slots((bio,), aspect), "biologic", 0.0)
+        else:
+            cand = Candidate(target, Slots(topic=target), "topic", 0.0)
+        return Match(
+            False,
+            cand.intent,
+            cand.slots,
+            0.0,
+            "near",
+            (cand,),
+            extraction=ex,
+            language=language,
+            personal=personal,
+            note=near.note,
+        )
+
+    def _in_domain(self, ex: Extraction) -> bool:
+        """Does the question name anything of the review: a biologic, an aspect, scenario or
+        topic cue, a reference, or words the review's own claims use?"""
+        if any(h.kind in CONTENT_KINDS and not h.generic_only for h in ex.hits):
+            return True
+        stems = {ex.stems[p] for p in ex.domain}
+        return sum(self.sections.weight(s) for s in stems if self.sections.index.get(s)) >= tuning.MIN_SECTION_OVERLAP
 
     # -- candidates ---------------------------------------------------------------------
 
@@ -138,18 +304,27 @@ class Matcher:
         out: dict[tuple, Candidate] = {}
         hits = list(ex.hits)
         idx = {id(h): i for i, h in enumerate(hits)}
+        asked = self._asked(ex)
 
         def ids(*groups: list[Hit]) -> set[int]:
             return {idx[id(h)] for g in groups for h in g}
 
         def add(
-            intent: str, slots: Slots, family: str, consumed: set[int], prior: str, numbers: tuple[int, ...] = ()
+            intent: str,
+            slots: Slots,
+            family: str,
+            consumed: set[int],
+            prior: str,
+            numbers: tuple[int, ...] = (),
+            section: str | None = None,
         ) -> None:
-            score = self._score(ex, consumed, tuning.PRIOR[prior], numbers)
+            section = section if section is not None else intent
+            score, owned = self._score(ex, consumed, section, tuning.PRIOR[prior], numbers, asked)
             key = (intent, slots)
             if key not in out or out[key].score < score:
+                focus = self.sections.focus(section, self._specific_stems(ex, consumed))
                 out[key] = Candidate(
-                    intent, slots, family, round(score, 1), "context" if prior == "context" else "slots"
+                    intent, slots, family, round(score, 1), "context" if prior == "context" else "slots", owned, focus
                 )
 
         by_kind: dict[str, list[Hit]] = {}
@@ -161,12 +336,26 @@ class Matcher:
         scenarios = _group(get("scenario"))
         topics = _group(get("topic"))
         function = get("followup") + get("selection")
+        overlap_stems = {ex.stems[p] for p in self._content_positions(ex)}
 
-        # References: "ref 11", "reference 12", "Xiao paper", "references".
+        # References: "ref 11", "reference 12", "Xiao paper", "references", "which ref is
+        # the split-face study" (matched against the references' titles).
         ref_cues = get("reference")
         if ref_cues:
             for pos, number in ex.numbers:
                 add("refs.lookup", Slots(ref=number), "reference", ids(ref_cues, function), "reference", (pos,))
+            if not ex.numbers:
+                for number, stems in self._ref_stems.items():
+                    shared = stems & overlap_stems
+                    if sum(self.sections.weight(s) for s in shared) >= tuning.MIN_SECTION_OVERLAP:
+                        add(
+                            "refs.lookup",
+                            Slots(ref=number),
+                            "reference",
+                            ids(ref_cues, function),
+                            "reference",
+                            section=f"ref.{number}",
+                        )
         for h in get("author"):
             add("refs.lookup", Slots(ref=int(h.value)), "reference", ids([h], ref_cues, function), "reference")
         if get("references_list") and not ex.numbers:
@@ -177,17 +366,21 @@ class Matcher:
         # A topic question may use aspect words ("mechanisms of photoaging", "what studies are
         # needed"): without a biologic named, they describe the topic, not a biologic.
         topic_words = ids(*aspects.values()) if not bios else set()
-        for topic, group in topics.items():
-            add(topic, Slots(topic=topic), "topic", ids(group, function, get("about")) | topic_words, "topic")
+        topic_ids = set(topics) | {k for k in self.sections.sections_with(overlap_stems) if k in self.kb.topics}
+        for topic in topic_ids:
+            group = topics.get(topic, [])
+            if not group and self.sections.overlap(topic, overlap_stems) < tuning.MIN_SECTION_OVERLAP:
+                continue
+            # Named by its words only, a topic consumes no cue: they belong to what they name.
+            consumed = ids(group, function, get("about"), get("bio")) | topic_words if group else ids(function)
+            add(topic, Slots(topic=topic), "topic", consumed, "topic" if group else "section")
 
         compare = get("compare")
+        remembered = context.recent if context and len(context.recent) >= 2 else ()
         if bios and (len(bios) >= 2 or compare):
             chosen = tuple(b for b in self.all_biologics if b in bios) if len(bios) >= 2 else self.all_biologics
             base = ids(get("bio"), compare, function)
-            for aspect, group in aspects.items():
-                add(f"compare.{aspect}", Slots(chosen, aspect), "compare", base | ids(group), "compare")
-            if not aspects:
-                add("compare.all", Slots(chosen), "compare", base | ids(get("overview")), "compare")
+            self._compare_candidates(add, ex, chosen, base, aspects, ids, overlap_stems, get)
             if len(bios) >= 2:  # "combine PRP with exosomes", "secretome or exosomes after laser?"
                 for scenario, group in scenarios.items():
                     consumed = base | ids(group, *aspects.values())
@@ -195,9 +388,23 @@ class Matcher:
         elif bios:
             bio = bios[0]
             base = ids(get("bio"), function)
-            for aspect, group in aspects.items():
+            section_aspects = {
+                key.split(".", 1)[1]
+                for key in self.sections.sections_with(overlap_stems)
+                if key.startswith(f"{bio}.") and key.split(".", 1)[1] in self.kb.aspects
+            }
+            for aspect in set(aspects) | section_aspects:
+                group = aspects.get(aspect, [])
+                if not group and self.sections.overlap(f"{bio}.{aspect}", overlap_stems) < tuning.MIN_SECTION_OVERLAP:
+                    continue
                 extra = ids(*scenarios.values()) if aspect in ("benefits", "best_use") else set()
-                add(f"{bio}.{aspect}", Slots((bio,), aspect), "biologic", base | ids(group) | extra, "biologic")
+                add(
+                    f"{bio}.{aspect}",
+                    Slots((bio,), aspect),
+                    "biologic",
+                    base | ids(group) | extra,
+                    "biologic" if group else "section",
+                )
             if not aspects:
                 if scenarios:
                     add(
@@ -207,50 +414,89 @@ class Matcher:
                         base | ids(*scenarios.values()),
                         "biologic",
                     )
-                elif get("followup") and context and context.aspect:
+                    for scenario, group in scenarios.items():
+                        if bio in self.kb.scenarios[scenario].choice:
+                            add(
+                                f"scenario.{scenario}",
+                                self.scenario_slots(scenario),
+                                "scenario",
+                                base | ids(group),
+                                "scenario",
+                            )
+                if get("followup") and context and context.aspect and not get("overview"):
                     aspect = context.aspect
                     add(f"{bio}.{aspect}", Slots((bio,), aspect), "biologic", base, "context")
                 else:
                     add(f"{bio}.overview", Slots((bio,)), "biologic", base | ids(get("overview")), "biologic")
         else:
             use_words = ids(aspects.get("benefits", []), aspects.get("best_use", []))
-            for scenario, group in scenarios.items():
+            scenario_ids = set(scenarios) | {
+                k.removeprefix("scenario.")
+                for k in self.sections.sections_with(overlap_stems)
+                if k.startswith("scenario.")
+            }
+            for scenario in scenario_ids:
+                group = scenarios.get(scenario, [])
+                if (
+                    not group
+                    and self.sections.overlap(f"scenario.{scenario}", overlap_stems) < tuning.MIN_SECTION_OVERLAP
+                ):
+                    continue
                 add(
                     f"scenario.{scenario}",
                     self.scenario_slots(scenario),
                     "scenario",
                     ids(group, function, compare) | use_words,
-                    "scenario",
+                    "scenario" if group else "section",
                 )
             for aspect, group in aspects.items():
                 if context and context.biologics:
-                    remembered = context.biologics
-                    intent = f"{remembered[0]}.{aspect}" if len(remembered) == 1 else f"compare.{aspect}"
-                    family = "biologic" if len(remembered) == 1 else "compare"
-                    add(intent, Slots(remembered, aspect), family, ids(group, function, compare), "context")
-                    if len(remembered) > 1:
+                    mem = context.biologics
+                    intent = f"{mem[0]}.{aspect}" if len(mem) == 1 else f"compare.{aspect}"
+                    family = "biologic" if len(mem) == 1 else "compare"
+                    add(intent, Slots(mem, aspect), family, ids(group, function, compare), "context")
+                    if len(mem) > 1:
                         continue  # the remembered comparison replaces the all-three one
+                chosen = remembered if compare and remembered else self.all_biologics
                 add(
                     f"compare.{aspect}",
-                    Slots(self.all_biologics, aspect),
+                    Slots(chosen, aspect),
                     "compare",
                     ids(group, function, compare),
-                    "compare",
+                    "compare" if not remembered else "context",
                 )
+            if not aspects:
+                for key in self.sections.sections_with(overlap_stems):
+                    if key.startswith("compare.") and key != "compare.all":
+                        aspect = key.removeprefix("compare.")
+                        if self.sections.overlap(key, overlap_stems) >= tuning.MIN_SECTION_OVERLAP:
+                            add(key, Slots(self.all_biologics, aspect), "compare", ids(function, compare), "section")
             if compare and not aspects and not scenarios:
+                chosen = remembered or self.all_biologics
                 add(
                     "compare.all",
-                    Slots(self.all_biologics),
+                    Slots(chosen),
                     "compare",
                     ids(compare, function, get("overview")),
-                    "compare",
+                    "compare" if not remembered else "context",
                 )
 
-        self._phrase_candidates(ex, bios, context, out)
+        self._phrase_candidates(ex, bios, context, out, asked)
         return out
 
+    def _compare_candidates(self, add, ex, chosen, base, aspects, ids, overlap_stems, get) -> None:
+        for aspect, group in aspects.items():
+            add(f"compare.{aspect}", Slots(chosen, aspect), "compare", base | ids(group), "compare")
+        for key in self.sections.sections_with(overlap_stems):
+            if key.startswith("compare.") and key != "compare.all":
+                aspect = key.removeprefix("compare.")
+                if aspect not in aspects and self.sections.overlap(key, overlap_stems) >= tuning.MIN_SECTION_OVERLAP:
+                    add(key, Slots(chosen, aspect), "compare", base, "section")
+        if not aspects:
+            add("compare.all", Slots(chosen), "compare", base | ids(get("overview")), "compare")
+
     def _phrase_candidates(
-        self, ex: Extraction, bios: list[str], context: Frame | None, out: dict[tuple, Candidate]
+        self, ex: Extraction, bios: list[str], context: Frame | None, out: dict[tuple, Candidate], asked: bool
     ) -> None:
         """Fuzzy match the whole question against example phrasings.
 
@@ -263,7 +509,8 @@ class Matcher:
             return
         # Words the knowledge base has never seen count against a phrase match too.
         known = len({p for h in ex.hits for p in range(h.start, h.end)}) + len(ex.domain)
-        unknown = tuning.UNKNOWN_WORD_MASS * len(ex.unknown) + tuning.OUT_OF_SCOPE_WORD_MASS * len(ex.outside)
+        unknown_mass = tuning.UNKNOWN_WORD_MASS_WHEN_ASKED if asked else tuning.UNKNOWN_WORD_MASS
+        unknown = unknown_mass * len(ex.unknown) + tuning.OUT_OF_SCOPE_WORD_MASS * len(ex.outside)
         familiarity = known / (known + unknown) if known + unknown else 0.0
         numbers = sorted({n for word in set(canonical.split()) for n in self._postings.get(word, ())})
         if not numbers:
@@ -287,48 +534,168 @@ class Matcher:
             if key not in out or out[key].score < cand.score:
                 out[key] = cand
 
+    def _with_parts(self, ex: Extraction, best: Candidate, ranked: list[Candidate]) -> Candidate:
+        """A question that asks two things ("PRP safety and regulation", "mechanism + evidence
+        for exosomes") gets both: the best candidate plus those whose asking cues it leaves
+        unexplained, when answering them together explains the question clearly better."""
+        parts = [best]
+        owned = set(best.owned)
+        for cand in ranked[1:]:
+            if len(parts) >= tuning.MAX_PARTS:
+                break
+            new = cand.owned - owned
+            if not new or cand.source == "phrase" or cand.score < tuning.SUGGESTION_FLOOR:
+                continue
+            tie = best.score - cand.score <= tuning.TIE
+            if not tie and not self._joined(ex, owned, new):
+                continue  # "is PRP safe for periorbital use" asks one thing, with context
+            if cand.family == "reference" or best.family == "reference":
+                continue
+            if any(_same_section(cand, p) for p in parts):
+                continue
+            parts.append(cand)
+            owned |= cand.owned
+        if len(parts) == 1:
+            return best
+        gain = self._explained_gain(ex, parts)
+        if gain < tuning.MULTI_PART_GAIN:
+            return best
+        score = min(100.0, round(best.score + gain, 1))
+        parts.sort(key=lambda p: min(p.owned, default=0))  # in the order they were asked
+        first = parts[0]
+        return Candidate(
+            first.intent, first.slots, first.family, score, first.source, frozenset(owned), first.focus, tuple(parts)
+        )
+
+    def _joined(self, ex: Extraction, first: set[int], second: set[int]) -> bool:
+        """Is there an "and", "plus", "also" (or "&", "+") between the two parts' cues?"""
+        if not first or not second:
+            return False
+        a_end, b_start = (max(first), min(second)) if min(first) < min(second) else (max(second), min(first))
+        return any(ex.tokens[p] in self.conjunctions for p in range(a_end + 1, b_start))
+
+    def _explained_gain(self, ex: Extraction, parts: list[Candidate]) -> float:
+        """Confidence points gained by answering every part rather than only the first."""
+        first = parts[0].score
+        extra = sum(len(p.owned - parts[0].owned) for p in parts[1:])
+        total = len([p for p in range(len(ex.tokens)) if ex.tokens[p] not in self.lexicon.generic]) or 1
+        return min(100.0 - first, 100.0 * extra / total)
+
     # -- scoring ------------------------------------------------------------------------
 
-    def _score(self, ex: Extraction, consumed: set[int], prior: float, numbers: tuple[int, ...] = ()) -> float:
+    def _asked(self, ex: Extraction) -> bool:
+        """Does the question name what it asks (a strong aspect, scenario or topic cue)?"""
+        return any(h.kind in ASKING_KINDS and h.concept.weight >= 0.9 and not h.generic_only for h in ex.hits)
+
+    def _content_positions(self, ex: Extraction) -> set[int]:
+        positions = set(ex.domain)
+        for h in ex.hits:
+            if h.kind in ("aspect", "scenario", "topic", "overview", "compare") and not h.generic_only:
+                positions.update(range(h.start, h.end))
+        return {p for p in positions if ex.tokens[p] not in self.lexicon.generic}
+
+    def _specific_stems(self, ex: Extraction, consumed: set[int]) -> set[str]:
+        """Question words beyond the cues a candidate consumed: they pick the claims to show."""
+        used = {p for i in consumed for p in range(ex.hits[i].start, ex.hits[i].end)}
+        return {ex.stems[p] for p in self._content_positions(ex) if p not in used}
+
+    def _score(
+        self,
+        ex: Extraction,
+        consumed: set[int],
+        section: str,
+        prior: float,
+        numbers: tuple[int, ...] = (),
+        asked: bool = False,
+    ) -> tuple[float, frozenset[int]]:
         """How much of the question the candidate explains, times how sure each cue is."""
-        if not consumed:
-            return 0.0
         spans: dict[tuple[int, int], list[tuple[int, Hit]]] = {}
         for i, h in enumerate(ex.hits):
             spans.setdefault((h.start, h.end), []).append((i, h))
         mass = explained = 0.0
-        for items in spans.values():
+        owned: set[int] = set()
+        bio_positions = {p for h in ex.hits if h.kind in ("bio", "near") for p in range(h.start, h.end)}
+        section_words = 0
+        for (start, end), items in spans.items():
             group = [h for _, h in items]
             used = [h for i, h in items if i in consumed]
-            if all(h.generic_only for h in group):
+            w = max(ex.weight(p) for p in range(start, end))
+            # Words are the unit of mass: "no downtime" weighs as much as "bride wedding".
+            words = max(
+                1, sum(not self.lexicon.is_generic(ex.tokens[p]) and p not in bio_positions for p in range(start, end))
+            )
+            conversational = any(h.kind in ("more", "sources") for h in group)  # "explain", "why"
+            if (
+                all(h.generic_only for h in group)
+                or all(h.kind in SOCIAL_KINDS for h in group)
+                or (conversational and not used)
+            ):
                 m = 0.0
             elif all(h.kind in FUNCTION_KINDS for h in group):
                 m = 0.3
             else:
-                m = 1.0
+                m = 1.0 * words
+            m *= w
+            describes = all(
+                h.kind in ("scenario", "topic", "overview") or (h.kind == "aspect" and h.concept.weight < 0.9)
+                for h in group
+            )
             if used:
                 explained += m * max(h.strength for h in used)
+                if any(_defines(h, section) and h.concept.weight >= 0.9 for h in used):
+                    owned.update(range(start, end))
+            elif m and describes and all(self.sections.has(section, ex.stems[p]) for p in range(start, end)):
+                # "collagen" names a scenario, but a mechanism claim that says "collagen"
+                # explains it too. An unused *aspect* cue ("evidence") stays unexplained:
+                # it says what kind of answer was asked for.
+                explained += m * tuning.SECTION_WORD_CREDIT
+                section_words += 1
             else:
                 weight = max(h.concept.weight for h in group)
                 explained += m * (1 - weight * (1 - tuning.UNUSED_CUE_CREDIT))
             mass += m
         for pos in ex.domain:
-            mass += 1.0
-            explained += 1.0 if pos in numbers else tuning.DOMAIN_WORD_CREDIT
+            w = ex.weight(pos)
+            mass += w
+            if pos in numbers:
+                explained += w
+            elif self.sections.has(section, ex.stems[pos]):
+                explained += w * tuning.SECTION_WORD_CREDIT
+                section_words += 1
+            else:
+                explained += w * tuning.DOMAIN_WORD_CREDIT
+        unknown_mass = tuning.UNKNOWN_WORD_MASS_WHEN_ASKED if asked else tuning.UNKNOWN_WORD_MASS
         for pos in ex.unknown:
             if pos in numbers:
                 mass += 1.0
                 explained += 1.0
             else:
-                mass += tuning.UNKNOWN_WORD_MASS
+                mass += unknown_mass * ex.weight(pos)
         mass += tuning.OUT_OF_SCOPE_WORD_MASS * len(ex.outside)
+        if not consumed and not section_words:
+            return 0.0, frozenset()
         coverage = explained / mass if mass else 1.0
-        quality = fmean(ex.hits[i].strength * (0.8 + 0.2 * ex.hits[i].concept.weight) for i in consumed)
-        return 100.0 * coverage * quality * prior
+        if consumed:
+            quality = fmean(ex.hits[i].strength * (0.8 + 0.2 * ex.hits[i].concept.weight) for i in consumed)
+        else:
+            quality = tuning.SECTION_ONLY_QUALITY
+        return 100.0 * coverage * quality * prior, frozenset(owned)
 
 
-def _group(hits: list[Hit]) -> dict[str, list[Hit]]:
-    out: dict[str, list[Hit]] = {}
-    for h in hits:
-        out.setdefault(h.value, []).append(h)
-    return out
+def _defines(hit: Hit, section: str) -> bool:
+    """Does this cue name the section itself (not just a word it also uses)?"""
+    if hit.kind == "aspect":
+        return section.endswith(f".{hit.value}")
+    if hit.kind == "scenario":
+        return section == f"scenario.{hit.value}"
+    if hit.kind == "topic":
+        return section == hit.value
+    return hit.kind in ASKING_KINDS
+
+
+def _same_section(a: Candidate, b: Candidate) -> bool:
+    return a.intent == b.intent or (a.slots.aspect is not None and a.slots.aspect == b.slots.aspect)
+
+
+def _overview_pair(a: Candidate, b: Candidate) -> bool:
+    return a.intent.endswith(".overview") or b.intent.endswith(".overview")

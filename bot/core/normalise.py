@@ -1,8 +1,9 @@
 """Turn whatever a user typed into comparable tokens.
 
 Clinicians type on phones: curly quotes, Greek letters (TGF-β), accents, emoji, stray
-punctuation and sometimes whole pasted notes. Everything downstream works on the token
-tuple produced here, so this is the only place that has to know about unicode.
+punctuation, British or American spelling, and sometimes whole pasted notes with the
+question at the end. Everything downstream works on the tokens produced here, so this is
+the only place that has to know about unicode and spelling variants.
 """
 
 from __future__ import annotations
@@ -10,11 +11,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
-# Matching looks at the start of very long input only; the rest cannot change the topic
-# of a question, and bounding it keeps the per-message cost flat.
-MAX_CHARS = 600
-MAX_TOKENS = 48
+import Stemmer
+
+# Bounds keep the per-message cost flat. A long message keeps its head (where a terse
+# question is) and its tail (where a rambling one puts the question).
+MAX_CHARS = 4000
+HEAD_TOKENS = 40
+TAIL_TOKENS = 80
+MAX_TOKENS = HEAD_TOKENS + TAIL_TOKENS
 
 _GREEK = {
     "α": " alpha ",
@@ -27,28 +33,85 @@ _GREEK = {
 }
 _TOKEN = re.compile(r"[a-z0-9]+")
 _APOSTROPHE_S = re.compile(r"(\w)['’]s\b")
+# A sentence ends at . ! ? or a line break; "?" marks the sentence a question.
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")
+
+# British and American spellings of one word must meet. The Snowball stemmer does not
+# fold them ("randomised" -> "randomis", "randomized" -> "random"), so the common
+# variant endings are folded first, identically for questions and knowledge-base text.
+_SPELLING = (
+    (re.compile(r"(?<=\w{3})is(e|ed|es|ing|er|ers|ation|ations)$"), r"iz\1"),  # randomised
+    (re.compile(r"(?<=\w{2})(?<=[^aeiou]|i)our(s|ed|ing)?$"), r"or\1"),  # colour, tumour, behaviour
+    (re.compile(r"^(h|an|p)ae"), r"\1e"),  # haemorrhage, anaesthesia, paediatric
+    (re.compile(r"^oe(?=d|s)"), "e"),  # oedema, oestrogen
+    (re.compile(r"(?<=\w{2}[^aeiou])tre$"), "ter"),  # fibre, centre
+)
+_STEMMER = Stemmer.Stemmer("english")
+# Where Snowball merges words this domain must keep apart: "biologics" (the products) and
+# "biology" (how they work) share the stem "biolog".
+_STEM_EXCEPTIONS = {"biologic": "biologic", "biologics": "biologic", "biology": "biology", "biological": "biology"}
 
 
 @dataclass(frozen=True)
 class Normalised:
-    """A question reduced to lower-case ASCII-ish tokens."""
+    """A question reduced to lower-case ASCII tokens, with its sentence structure."""
 
     original: str
     text: str
     tokens: tuple[str, ...]
+    # Sentence number of each token, and the sentences that ask something: in a long
+    # message those carry the question, the rest is background.
+    sentence: tuple[int, ...] = ()
+    asking: frozenset[int] = frozenset()
+
+    def in_question(self, position: int) -> bool:
+        """Is the token at ``position`` part of a sentence that asks something?"""
+        if not self.sentence or len(set(self.sentence)) == 1:
+            return True
+        return self.sentence[position] in self.asking
 
 
-def normalise(raw: str) -> Normalised:
-    """Normalise ``raw``; never raises, whatever the input."""
-    head = raw[:MAX_CHARS]
-    text = unicodedata.normalize("NFKC", head)
+def fold_spelling(token: str) -> str:
+    if len(token) < 6:
+        return token  # your, four, rise, wise: too short to be a variant ending
+    for pattern, replacement in _SPELLING:
+        token = pattern.sub(replacement, token)
+    return token
+
+
+def _clean(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
     text = "".join(_GREEK.get(ch, ch) for ch in text)
     text = _APOSTROPHE_S.sub(r"\1s", text)  # patient's -> patients, what's -> whats
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.replace("+", " plus ")
-    tokens = tuple(_TOKEN.findall(text))[:MAX_TOKENS]
-    return Normalised(original=raw, text=" ".join(tokens), tokens=tokens)
+    text = text.replace("+", " plus ").replace("&", " and ")
+    return text
+
+
+def normalise(raw: str) -> Normalised:
+    """Normalise ``raw``; never raises, whatever the input."""
+    text = _clean(raw[:MAX_CHARS])
+    tokens: list[str] = []
+    sentence: list[int] = []
+    asking: set[int] = set()
+    number = 0
+    for chunk in _SENTENCE.findall(text):
+        words = [fold_spelling(t) for t in _TOKEN.findall(chunk)]
+        if not words:
+            continue
+        if "?" in chunk:
+            asking.add(number)
+        tokens += words
+        sentence += [number] * len(words)
+        number += 1
+    if not asking and number:
+        asking.add(number - 1)  # no question mark: the last sentence is the request
+    if len(tokens) > MAX_TOKENS:
+        keep = list(range(HEAD_TOKENS)) + list(range(len(tokens) - TAIL_TOKENS, len(tokens)))
+        tokens = [tokens[i] for i in keep]
+        sentence = [sentence[i] for i in keep]
+    return Normalised(raw, " ".join(tokens), tuple(tokens), tuple(sentence), frozenset(asking))
 
 
 def phrase_tokens(phrase: str) -> tuple[str, ...]:
@@ -56,23 +119,11 @@ def phrase_tokens(phrase: str) -> tuple[str, ...]:
     return normalise(phrase).tokens
 
 
-_SUFFIXES = (("ies", "y"), ("ied", "y"), ("ing", ""), ("est", ""), ("ed", ""), ("es", ""), ("s", ""))
-
-
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """A deliberately light stemmer for matching cue phrases.
-
-    "studies"/"studied"/"study", "reactions"/"reaction", "combined"/"combine",
-    "quickest"/"quick" meet; a stem keeps at least four letters, so short words
-    ("use", "safe", "news") are left alone. Cue phrases and questions are stemmed the
-    same way, so a cue written in one form matches every form.
-    """
-    if len(word) <= 4 or word.isdigit():
+    """The Snowball (Porter 2) stem: "studies"/"studied"/"study" meet, so do
+    "regulation"/"regulated". Cue phrases and questions are stemmed the same way, so a
+    cue written in one form matches every form."""
+    if word.isdigit():
         return word
-    for suffix, replacement in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) + len(replacement) >= 4:
-            word = word[: len(word) - len(suffix)] + replacement
-            break
-    if word.endswith("e") and len(word) > 4:
-        word = word[:-1]
-    return word
+    return _STEM_EXCEPTIONS.get(word) or _STEMMER.stemWord(word)

@@ -22,9 +22,10 @@ def utf16_len(text: str) -> int:
 
 
 def to_plain(answer: Answer) -> str:
-    out = [answer.title, ""]
+    out = [answer.title, ""] if answer.title else []
     out += ["".join(s.text for s in line) for line in answer.lines]
-    out += ["", answer.footer]
+    if answer.footer:
+        out += ["", answer.footer]
     return "\n".join(out).strip("\n")
 
 
@@ -42,9 +43,10 @@ def line_html(line: Line) -> str:
 
 def to_html(answer: Answer, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """The answer as one or more Telegram HTML messages, each within ``limit``."""
-    lines = [f"<b>{escape(answer.title, quote=False)}</b>", ""]
+    lines = [f"<b>{escape(answer.title, quote=False)}</b>", ""] if answer.title else []
     lines += [line_html(line) for line in answer.lines]
-    lines += ["", f"<i>{escape(answer.footer, quote=False)}</i>"]
+    if answer.footer:
+        lines += ["", f"<i>{escape(answer.footer, quote=False)}</i>"]
     return split_lines(lines, limit)
 
 

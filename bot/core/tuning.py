@@ -10,7 +10,7 @@ The values are chosen with ``regenbot eval --sweep`` on the project's evaluation
 ANSWER_THRESHOLD = 72.0
 # When the two best different answers are closer than this, the question is ambiguous:
 # offer both instead of guessing one.
-AMBIGUITY_MARGIN = 8.0
+AMBIGUITY_MARGIN = 3.0
 # A "did you mean" suggestion must reach at least this confidence.
 SUGGESTION_FLOOR = 40.0
 MAX_SUGGESTIONS = 3
@@ -30,6 +30,29 @@ UNKNOWN_WORD_MASS = 0.7  # a word the knowledge base has never seen explains not
 # rejected (it breaks at 0.5) while everyday words ("solid data", "special approval") no
 # longer sink in-scope questions (held-out in-scope rose from 79% at 1.0 to 88% at 0.6-0.8).
 OUT_OF_SCOPE_WORD_MASS = 4.0  # a word from vocabulary.yaml's not_covered list outweighs any cue
+# A question word that the candidate section's own text uses (claims, quotes, labels) is
+# explained almost as well as a cue: "do exosomes act on NF-κB" is about their mechanism
+# because the mechanism claims say NF-κB.
+SECTION_WORD_CREDIT = 0.95
+# When the question names what it asks (a strong cue for an aspect, scenario or topic),
+# a word the knowledge base has never seen ("consent sheet") weighs less: it is context,
+# not a sign the question is about something else. Specific off-topic things are named
+# in vocabulary.yaml's not_covered list and weigh OUT_OF_SCOPE_WORD_MASS regardless.
+UNKNOWN_WORD_MASS_WHEN_ASKED = 0.2
+# Words in sentences of a long message that do not ask anything count this much.
+BACKGROUND_WEIGHT = 0.35
+# A section with no cue in the question becomes a candidate when the question's words
+# found in its text add up to this much inverse document frequency (about one rare word).
+MIN_SECTION_OVERLAP = 2.2
+# A candidate that no cue of the question names, only its words, is less certain.
+SECTION_ONLY_QUALITY = 0.85
+# A two-part answer is given when answering both parts explains the question this much
+# better than the best single part.
+MULTI_PART_GAIN = 4.0
+MAX_PARTS = 3
+# Two candidates this close that each answer a different cue of the question: neither
+# explains it better, so both are answered (no "and" needed).
+TIE = 1.0
 
 # Priors break ties between different kinds of answer.
 PRIOR = {
@@ -40,4 +63,5 @@ PRIOR = {
     "compare": 0.96,
     "context": 0.99,
     "phrase": 0.9,
+    "section": 0.95,
 }

@@ -1,0 +1,176 @@
+"""The words each part of the knowledge base uses, so a question can be matched to the
+claim that holds a fact even when it names no cue ("do exosomes act on NF-κB?",
+"which one scales better in manufacturing?").
+
+Every answerable section (a biologic's aspect, a comparison row, a scenario, a topic, the
+review itself) gets the Snowball stems of its claims, their verbatim quotes from the
+review and its labels. A question word found in a section's text is evidence for that
+section; a rare word (high inverse document frequency over all claims) is strong evidence
+and also picks the claims to show first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from bot.core.knowledge import Claim, Knowledge
+from bot.core.normalise import phrase_tokens, stem
+
+# The least inverse document frequency a claim must hold to be shown first (about one
+# word used by a handful of claims).
+MIN_FOCUS_WEIGHT = 2.0
+# Stems too common in the knowledge base to say which section a question is about.
+_GENERIC_STEMS = frozenset({"it", "prp", "secretom", "exosom", "skin", "msc", "the", "and", "of", "in"})
+
+
+def claim_texts(claim: Claim) -> Iterator[str]:
+    yield claim.text
+    for quote in getattr(claim, "quotes", ()):  # verbatim review excerpts, where present
+        yield quote.text
+
+
+def knowledge_texts(kb: Knowledge) -> Iterator[str]:
+    """Every piece of content text in the knowledge base (the words a question may use)."""
+    yield kb.comparison.title
+    yield from claim_texts(kb.comparison.hierarchy_claim)
+    for bio in kb.biologics.values():
+        yield bio.name
+        yield bio.evidence.label
+        for claims in bio.aspects.values():
+            for claim in claims:
+                yield from claim_texts(claim)
+    for aspect in kb.aspects.values():
+        yield aspect.label
+        yield from (e.replace("{b}", "") for e in aspect.examples)
+    for param in kb.comparison.parameters:
+        yield param.label
+        for cell in param.cells.values():
+            yield from claim_texts(cell)
+    for scenario in kb.scenarios.values():
+        yield scenario.label
+        yield from claim_texts(scenario.rationale)
+        yield from scenario.examples
+    for topic in kb.topics.values():
+        yield topic.title
+        yield from topic.examples
+        for claim in topic.claims:
+            yield from claim_texts(claim)
+    yield from review_texts(kb)
+    for ref in kb.references.values():
+        yield ref.title
+
+
+def review_texts(kb: Knowledge) -> Iterator[str]:
+    """What /about shows: the review's own data and statements."""
+    review = kb.review
+    yield review.reference.title
+    yield review.reference.journal
+    yield from review.reference.authors
+    for name in ("affiliation", "affiliations", "ethics", "funding", "conflicts", "statements"):
+        value = getattr(review, name, "")
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, (tuple, list)):
+            yield from (str(v) for v in value)
+
+
+def _stems(texts: Iterator[str] | list[str]) -> frozenset[str]:
+    return frozenset(stem(t) for text in texts for t in phrase_tokens(text)) - _GENERIC_STEMS
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str  # the intent it answers
+    claims: tuple[Claim, ...]
+    claim_stems: tuple[frozenset[str], ...]
+    stems: frozenset[str]  # claims, quotes and labels together
+
+
+class Sections:
+    """Built once from the knowledge base; every method is pure."""
+
+    def __init__(self, kb: Knowledge) -> None:
+        self.kb = kb
+        self.by_key: dict[str, Section] = {}
+        for bio in kb.biologics.values():
+            overview = []
+            for aspect in kb.aspects.values():
+                claims = list(bio.aspects.get(aspect.id, ()))
+                row = kb.comparison.row(aspect.id)
+                labels = [aspect.label]
+                if row is not None:
+                    claims.append(row.cells[bio.id])
+                    labels.append(row.label)
+                self._add(f"{bio.id}.{aspect.id}", claims, labels)
+            for name in kb.overview.compose_from:
+                overview += bio.aspects[name][:1]
+            self._add(f"{bio.id}.overview", overview, [bio.name, kb.overview.label])
+        for param in kb.comparison.parameters:
+            claims = [param.cells[b] for b in kb.comparison.hierarchy]
+            if param.aspect == "evidence":
+                claims.append(kb.comparison.hierarchy_claim)
+            self._add(f"compare.{param.aspect}", claims, [param.label])
+        everything = [c for p in kb.comparison.parameters for c in p.cells.values()]
+        self._add("compare.all", [*everything, kb.comparison.hierarchy_claim], [kb.comparison.title])
+        for sc in kb.scenarios.values():
+            self._add(f"scenario.{sc.id}", [sc.rationale], [sc.label, sc.choice_label])
+        for topic in kb.topics.values():
+            self._add(topic.id, list(topic.claims), [topic.title])
+        self._add("review.about", [], list(review_texts(kb)))
+        for number, ref in kb.references.items():
+            self._add(f"ref.{number}", [], [ref.title])
+
+        # Inverse document frequency over claims: how telling a word is.
+        units = [s for section in self.by_key.values() for s in section.claim_stems]
+        df: dict[str, int] = {}
+        for unit in units:
+            for s in unit:
+                df[s] = df.get(s, 0) + 1
+        n = max(len(units), 1)
+        self.idf = {s: math.log(1 + n / count) for s, count in df.items()}
+        self.default_idf = math.log(1 + n)
+        self.index: dict[str, list[str]] = {}
+        for key, section in self.by_key.items():
+            for s in section.stems:
+                self.index.setdefault(s, []).append(key)
+
+    def _add(self, key: str, claims: list[Claim], labels: list[str]) -> None:
+        claim_stems = tuple(_stems(list(claim_texts(c))) for c in claims)
+        stems = frozenset().union(*claim_stems, _stems(labels))
+        self.by_key[key] = Section(key, tuple(claims), claim_stems, stems)
+
+    def weight(self, stem_: str) -> float:
+        return self.idf.get(stem_, self.default_idf)
+
+    def has(self, key: str, stem_: str) -> bool:
+        section = self.by_key.get(key)
+        return section is not None and stem_ in section.stems
+
+    def overlap(self, key: str, stems: set[str]) -> float:
+        """How strongly the question's words point at this section (sum of idf)."""
+        section = self.by_key.get(key)
+        if section is None:
+            return 0.0
+        return sum(self.weight(s) for s in stems & section.stems)
+
+    def sections_with(self, stems: set[str]) -> set[str]:
+        return {key for s in stems for key in self.index.get(s, ())}
+
+    def focus(self, key: str, stems: set[str]) -> tuple[int, ...]:
+        """The order in which to show a section's claims: those holding the question's
+        specific words first, then the rest of the section in its own order.
+
+        Empty when no claim stands out: the section is shown as written. The composer
+        decides how many fit in the first message; nothing is dropped, only ordered, so a
+        word that happens to occur in one claim ("field") cannot hide the others.
+        """
+        section = self.by_key.get(key)
+        if section is None or len(section.claims) < 2:
+            return ()
+        scores = [sum(self.weight(s) for s in stems & unit) for unit in section.claim_stems]
+        best = max(scores)
+        if best < MIN_FOCUS_WEIGHT or all(s >= best * 0.5 for s in scores):
+            return ()
+        return tuple(sorted(range(len(scores)), key=lambda i: (-scores[i] if scores[i] >= best * 0.5 else 0, i)))
