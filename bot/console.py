@@ -17,7 +17,8 @@ from bot.quizzing import QuizService, UnknownTopic
 CHAT_HELP = """Ask anything about PRP, MSC secretome or exosomes for aging skin, e.g.
   how does PRP work · exosomes evidence · PRP vs secretome safety · what after laser?
 Follow-ups work: "and is it safe?", "what about exosomes?".
-Type a suggestion's number to pick it. Commands: /ref N, /refs, /about, /help, /quit."""
+Type a suggestion's number ("2", "the second") to pick it; "more" and "sources" refer to
+the last answer. Commands: /ref N, /refs, /about, /help, /quit."""
 
 
 async def _readline(stdin: TextIO, stdout: TextIO, prompt: str) -> str | None:
@@ -54,8 +55,6 @@ async def _readline(stdin: TextIO, stdout: TextIO, prompt: str) -> str | None:
 async def chat(pipeline: Pipeline, stdin: TextIO, stdout: TextIO, user: str) -> int:
     interactive = stdin.isatty()
     print(f"regenbot — knowledge base {pipeline.kb.version}. {CHAT_HELP}", file=stdout)
-    suggestions: list[str] = []
-    last_question = ""
     while True:
         line = await _readline(stdin, stdout, "\nyou> ")
         if not line:
@@ -70,17 +69,13 @@ async def chat(pipeline: Pipeline, stdin: TextIO, stdout: TextIO, user: str) -> 
             print(CHAT_HELP, file=stdout)
             continue
         reply: Reply | None = None
-        if text.isdigit() and suggestions and 1 <= int(text) <= len(suggestions):
-            reply = pipeline.choose_suggestion(last_question, suggestions[int(text) - 1], frontend="console", user=user)
-        elif text.startswith("/"):
+        if text.startswith("/"):
             reply = _slash(pipeline, text, user)
             if reply is None:
                 print("Unknown command. " + CHAT_HELP, file=stdout)
                 continue
-        if reply is None:
+        if reply is None:  # picking a suggestion ("2", "the second") is the pipeline's job
             reply = pipeline.ask(text, frontend="console", user=user)
-            last_question = text
-        suggestions = [s.answer_id for s in reply.answer.suggestions]
         body = reply.plain()
         for n, s in enumerate(reply.answer.suggestions, 1):
             body = body.replace(f"• {s.label}", f"{n}. {s.label}", 1)

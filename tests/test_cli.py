@@ -67,15 +67,17 @@ def test_ask_plain_text_and_empty_question(capsys):
 
 
 def test_chat_conversation_with_follow_ups_and_suggestions(monkeypatch, capsys):
-    script = "how does PRP work\nand is it safe?\nwhat about exosomes?\nPRP for lips\n1\n/ref 11\n/nonsense\n/quit\n"
+    script = (
+        "how does PRP work\nand is it safe?\nwhat about exosomes?\nexosomes vibe check\n1\n/ref 11\n/nonsense\n/quit\n"
+    )
     monkeypatch.setattr(sys, "stdin", io.StringIO(script))
     assert main(["chat"]) == 0
     out = capsys.readouterr().out
     assert "PRP — Mechanism of action" in out
     assert "PRP — Safety" in out
     assert "Exosomes — Safety" in out
-    assert "1. PRP: overview" in out
-    assert "Platelet-rich plasma — Overview" in out
+    assert "1. Exosomes: overview" in out
+    assert "Exosomes (extracellular vesicles) — Overview" in out
     assert "Banihashemi M" in out
     assert "Unknown command" in out
 

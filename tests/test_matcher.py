@@ -100,7 +100,7 @@ def test_out_of_scope_is_not_answered_with_biologic_content(pipeline, question):
 
 
 def test_near_miss_offers_did_you_mean_suggestions(pipeline):
-    reply = pipeline.ask("PRP for lips")
+    reply = pipeline.ask("exosomes vibe check")
     assert not reply.answer.answered
     assert 0 < len(reply.answer.suggestions) <= tuning.MAX_SUGGESTIONS
 

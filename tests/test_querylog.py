@@ -277,13 +277,14 @@ def test_gaps_cluster_near_duplicates_and_states_stick(tmp_path, kb):
 
 def test_replay_before_and_after_a_knowledge_edit(tmp_path, kb, kb_copy):
     db = tmp_path / "log.db"
-    log_questions(db, kb, ["PRP for lips", "how does PRP work", "botox dosing"])
+    log_questions(db, kb, ["exosomes vibe check", "how does PRP work", "botox dosing"])
     before = replay(connect(db), Pipeline(kb))
     assert before.total == 3 and len(before.still_failing) == 2 and not before.closed
     text = (kb_copy / "aspects.yaml").read_text()
-    (kb_copy / "aspects.yaml").write_text(text.replace("      - wrinkles\n", "      - wrinkles\n      - lips\n", 1))
+    taught = text.replace("      - evidence\n", "      - evidence\n      - vibe check\n", 1)
+    (kb_copy / "aspects.yaml").write_text(taught)
     after = replay(connect(db), Pipeline(load_knowledge(kb_copy)))
-    assert after.closed == [("PRP for lips", "prp.benefits")]
+    assert after.closed == [("exosomes vibe check", "exosomes.evidence")]
     assert after.still_failing == ["botox dosing"] and after.unchanged == 1 and not after.regressed
 
 

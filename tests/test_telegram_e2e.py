@@ -155,17 +155,17 @@ def test_ref_command_and_refs(bot):
 
 def test_did_you_mean_button_and_forged_callback(bot):
     tg, _, _ = bot
-    tg.send_text(111, "PRP for lips")
+    tg.send_text(111, "exosomes vibe check")
     wait_text(tg, 111, "not sure which part of the review")
     markup = last_markup(tg, 111)
     data = markup["inline_keyboard"][0][0]["callback_data"]
-    assert data == "a:prp-overview" and len(data.encode()) <= 64
+    assert data == "a:exosomes-overview" and len(data.encode()) <= 64
     message = tg.last_bot_message(111)
-    assert message["reply_to_message"]["text"] == "PRP for lips"
+    assert message["reply_to_message"]["text"] == "exosomes vibe check"
     before = len(tg.calls("answerCallbackQuery"))
     tg.press(111, message, data)
-    wait_text(tg, 111, "Platelet-rich plasma — Overview")
-    tg.press(111, message, "a:prp-nonsense")
+    wait_text(tg, 111, "Exosomes (extracellular vesicles) — Overview")
+    tg.press(111, message, "a:exosomes-nonsense")
     tg.press(111, message, "zz:garbage")
     tg.wait_for(lambda: len(tg.calls("answerCallbackQuery")) >= before + 3)
     answers = [c.params.get("text") for c in tg.calls("answerCallbackQuery")[before:]]

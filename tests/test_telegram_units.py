@@ -34,7 +34,7 @@ def test_rate_limiter_memory_is_bounded():
 
 def test_buttons_fit_telegram_callback_limit(kb):
     pipeline = Pipeline(kb)
-    for question in ("PRP for lips", "PRP safety and evidence", "how does PRP work", "compare all three"):
+    for question in ("exosomes vibe check", "PRP safety and evidence", "how does PRP work", "compare all three"):
         markup = keyboard(pipeline.ask(question))
         assert markup is not None
         for row in markup.inline_keyboard:

@@ -342,6 +342,8 @@ class Composer:
             topic = match.outside_topic
             text = kb.message("not_covered_topic", topic=topic) if topic else kb.messages["not_covered"]
             lines = [(Span(text),)]
+            if suggestions:
+                lines.append((Span(kb.messages["near_prefix"]),))
             title = "Not covered"
         lines += [(Span(f"• {s.label}"),) for s in suggestions]
         if match.reason in ("not_covered", "unsure"):

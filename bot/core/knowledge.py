@@ -186,6 +186,7 @@ class Vocabulary:
     about: tuple[str, ...]
     fillers: tuple[str, ...]
     generic: tuple[str, ...]
+    compare_needs_two: tuple[str, ...] = ()
     not_covered: tuple[OutsideTopic, ...] = ()
     near_terms: tuple[NearTerm, ...] = ()
     chat: dict[str, tuple[str, ...]] = field(default_factory=dict)

@@ -65,6 +65,11 @@ class Candidate:
     owned: frozenset[int] = frozenset()  # positions of the asking cues it consumes
     focus: tuple[int, ...] = ()  # claims of the section that hold the question's specific words
     parts: tuple[Candidate, ...] = ()  # a question that asks two things: both answered
+    rank: float = -1.0  # orders candidates: the score, nudged by how much of the question its text uses
+
+    @property
+    def order(self) -> float:
+        return self.rank if self.rank >= 0 else self.score
 
 
 @dataclass(frozen=True)
@@ -156,7 +161,7 @@ class Matcher:
                 return self._near(ex, hit, language, personal)
 
         candidates = self._candidates(ex, context)
-        ranked = sorted(candidates.values(), key=lambda c: -c.score)
+        ranked = sorted(candidates.values(), key=lambda c: -c.order)
         best = ranked[0] if ranked else None
         outside = self.kb.vocabulary.not_covered[ex.outside_topics[0]].topic if ex.outside_topics else None
         common = {"language": language, "personal": personal, "extraction": ex}
@@ -166,17 +171,21 @@ class Matcher:
             intent, slots = (best.intent, best.slots) if best else (None, Slots())
             used = bool(best and best.source == "context")
             if outside or not self._in_domain(ex):
-                return Match(False, intent, slots, score, "not_covered", (), used, outside_topic=outside, **common)
+                # "Is exosome therapy FDA approved?": not covered, but the regulatory section
+                # is the nearest part of the review, offered as a button.
+                nearest = tuple(c for c in ranked if c.owned and ex.of("bio"))[:1] if outside else ()
+                return Match(False, intent, slots, score, "not_covered", nearest, used, outside_topic=outside, **common)
             return Match(False, intent, slots, score, "unsure", suggestions, used, **common)
 
         best = self._with_parts(ex, best, ranked)
-        rival = next((c for c in ranked[1:] if c.intent != best.intent and c.family == best.family), None)
+        rival = next((c for c in ranked[1:] if c.intent != best.intent), None)
         if (
             not best.parts
             and rival is not None
             and best.score - rival.score < tuning.AMBIGUITY_MARGIN
             and rival.owned == best.owned
             and best.owned
+            and rival.family == best.family
             and not _overview_pair(best, rival)
         ):
             close = tuple(c for c in ranked if best.score - c.score < tuning.AMBIGUITY_MARGIN and c.owned == best.owned)
@@ -320,12 +329,18 @@ class Matcher:
         ) -> None:
             section = section if section is not None else intent
             score, owned = self._score(ex, consumed, section, tuning.PRIOR[prior], numbers, asked)
+            # The answer's own text should use the question's words: of two candidates that
+            # explain the question equally, the one whose claims say "MMP" answers "which
+            # of these knocks down MMPs".
+            text = self.sections.match(section, question_stems)
+            rank = score * (1 - tuning.TEXT_MATCH_WEIGHT + tuning.TEXT_MATCH_WEIGHT * text)
+            if prior == "context":
+                rank = score  # a follow-up's subject is what the conversation says, not word overlap
             key = (intent, slots)
-            if key not in out or out[key].score < score:
+            if key not in out or out[key].rank < rank:
                 focus = self.sections.focus(section, self._specific_stems(ex, consumed))
-                out[key] = Candidate(
-                    intent, slots, family, round(score, 1), "context" if prior == "context" else "slots", owned, focus
-                )
+                source = "context" if prior == "context" else "slots"
+                out[key] = Candidate(intent, slots, family, round(score, 1), source, owned, focus, rank=rank)
 
         by_kind: dict[str, list[Hit]] = {}
         for h in hits:
@@ -337,6 +352,9 @@ class Matcher:
         topics = _group(get("topic"))
         function = get("followup") + get("selection")
         overlap_stems = {ex.stems[p] for p in self._content_positions(ex)}
+        question_stems = overlap_stems | {
+            ex.stems[p] for h in hits if h.kind not in SOCIAL_KINDS for p in range(h.start, h.end)
+        }
 
         # References: "ref 11", "reference 12", "Xiao paper", "references", "which ref is
         # the split-face study" (matched against the references' titles).
@@ -375,7 +393,8 @@ class Matcher:
             consumed = ids(group, function, get("about"), get("bio")) | topic_words if group else ids(function)
             add(topic, Slots(topic=topic), "topic", consumed, "topic" if group else "section")
 
-        compare = get("compare")
+        # "or", "better", "differ" compare only when not said of one biologic alone.
+        compare = get("compare") + (get("compare_needs_two") if len(bios) != 1 else [])
         remembered = context.recent if context and len(context.recent) >= 2 else ()
         if bios and (len(bios) >= 2 or compare):
             chosen = tuple(b for b in self.all_biologics if b in bios) if len(bios) >= 2 else self.all_biologics
@@ -442,13 +461,26 @@ class Matcher:
                     and self.sections.overlap(f"scenario.{scenario}", overlap_stems) < tuning.MIN_SECTION_OVERLAP
                 ):
                     continue
+                consumed = ids(group, function, compare) | use_words if group else ids(function)
                 add(
                     f"scenario.{scenario}",
                     self.scenario_slots(scenario),
                     "scenario",
-                    ids(group, function, compare) | use_words,
+                    consumed,
                     "scenario" if group else "section",
                 )
+            if get("selection"):  # "which of these knocks down MMPs": the one biologic whose claims say so
+                for aspect, group in aspects.items():
+                    if self.sections.overlap(f"compare.{aspect}", question_stems) >= tuning.MIN_SECTION_OVERLAP:
+                        continue  # the comparison row already says it
+                    said = [
+                        b
+                        for b in self.all_biologics
+                        if self.sections.overlap(f"{b}.{aspect}", question_stems) >= tuning.MIN_SECTION_OVERLAP
+                    ]
+                    if len(said) == 1:
+                        bio = said[0]
+                        add(f"{bio}.{aspect}", Slots((bio,), aspect), "biologic", ids(group, function), "selected")
             for aspect, group in aspects.items():
                 if context and context.biologics:
                     mem = context.biologics
@@ -538,6 +570,8 @@ class Matcher:
         """A question that asks two things ("PRP safety and regulation", "mechanism + evidence
         for exosomes") gets both: the best candidate plus those whose asking cues it leaves
         unexplained, when answering them together explains the question clearly better."""
+        if not best.owned:
+            return best  # a best answer that asks nothing of its own cannot be a first part
         parts = [best]
         owned = set(best.owned)
         for cand in ranked[1:]:
@@ -636,8 +670,9 @@ class Matcher:
             else:
                 m = 1.0 * words
             m *= w
-            describes = all(
-                h.kind in ("scenario", "topic", "overview") or (h.kind == "aspect" and h.concept.weight < 0.9)
+            describes = section.startswith("ref.") or all(
+                h.kind in ("scenario", "topic", "overview", "bio")
+                or (h.kind == "aspect" and h.concept.weight < 0.9)
                 for h in group
             )
             if used:

@@ -21,8 +21,6 @@ from bot.core.normalise import phrase_tokens, stem
 # The least inverse document frequency a claim must hold to be shown first (about one
 # word used by a handful of claims).
 MIN_FOCUS_WEIGHT = 2.0
-# Stems too common in the knowledge base to say which section a question is about.
-_GENERIC_STEMS = frozenset({"it", "prp", "secretom", "exosom", "skin", "msc", "the", "and", "of", "in"})
 
 
 def claim_texts(claim: Claim) -> Iterator[str]:
@@ -77,7 +75,7 @@ def review_texts(kb: Knowledge) -> Iterator[str]:
 
 
 def _stems(texts: Iterator[str] | list[str]) -> frozenset[str]:
-    return frozenset(stem(t) for text in texts for t in phrase_tokens(text)) - _GENERIC_STEMS
+    return frozenset(stem(t) for text in texts for t in phrase_tokens(text))
 
 
 @dataclass(frozen=True)
@@ -86,6 +84,7 @@ class Section:
     claims: tuple[Claim, ...]
     claim_stems: tuple[frozenset[str], ...]
     stems: frozenset[str]  # claims, quotes and labels together
+    vocabulary: frozenset[str] = frozenset()  # stems plus the words people use to ask for it (cues)
 
 
 class Sections:
@@ -93,6 +92,10 @@ class Sections:
 
     def __init__(self, kb: Knowledge) -> None:
         self.kb = kb
+        # Stems too common to say which section a question is about: the biologics' names
+        # (every section names them) and the vocabulary's generic words.
+        names = [n for bio in kb.biologics.values() for n in (bio.id, bio.short, *bio.synonyms)]
+        self.common = _stems([*names, *kb.vocabulary.generic, "it"])
         self.by_key: dict[str, Section] = {}
         for bio in kb.biologics.values():
             overview = []
@@ -103,21 +106,22 @@ class Sections:
                 if row is not None:
                     claims.append(row.cells[bio.id])
                     labels.append(row.label)
-                self._add(f"{bio.id}.{aspect.id}", claims, labels)
+                self._add(f"{bio.id}.{aspect.id}", claims, labels, aspect.cues)
             for name in kb.overview.compose_from:
                 overview += bio.aspects[name][:1]
-            self._add(f"{bio.id}.overview", overview, [bio.name, kb.overview.label])
+            self._add(f"{bio.id}.overview", overview, [bio.name, kb.overview.label], kb.overview.cues)
         for param in kb.comparison.parameters:
             claims = [param.cells[b] for b in kb.comparison.hierarchy]
             if param.aspect == "evidence":
                 claims.append(kb.comparison.hierarchy_claim)
-            self._add(f"compare.{param.aspect}", claims, [param.label])
+            cues = kb.aspects[param.aspect].cues if param.aspect in kb.aspects else ()
+            self._add(f"compare.{param.aspect}", claims, [param.label], cues)
         everything = [c for p in kb.comparison.parameters for c in p.cells.values()]
         self._add("compare.all", [*everything, kb.comparison.hierarchy_claim], [kb.comparison.title])
         for sc in kb.scenarios.values():
-            self._add(f"scenario.{sc.id}", [sc.rationale], [sc.label, sc.choice_label])
+            self._add(f"scenario.{sc.id}", [sc.rationale], [sc.label, sc.choice_label], sc.cues)
         for topic in kb.topics.values():
-            self._add(topic.id, list(topic.claims), [topic.title])
+            self._add(topic.id, list(topic.claims), [topic.title], topic.cues)
         self._add("review.about", [], list(review_texts(kb)))
         for number, ref in kb.references.items():
             self._add(f"ref.{number}", [], [ref.title])
@@ -136,10 +140,11 @@ class Sections:
             for s in section.stems:
                 self.index.setdefault(s, []).append(key)
 
-    def _add(self, key: str, claims: list[Claim], labels: list[str]) -> None:
+    def _add(self, key: str, claims: list[Claim], labels: list[str], cues: tuple = ()) -> None:
         claim_stems = tuple(_stems(list(claim_texts(c))) for c in claims)
         stems = frozenset().union(*claim_stems, _stems(labels))
-        self.by_key[key] = Section(key, tuple(claims), claim_stems, stems)
+        asked = stems | _stems([c.phrase for c in cues])
+        self.by_key[key] = Section(key, tuple(claims), claim_stems, stems, asked)
 
     def weight(self, stem_: str) -> float:
         return self.idf.get(stem_, self.default_idf)
@@ -153,10 +158,19 @@ class Sections:
         section = self.by_key.get(key)
         if section is None:
             return 0.0
-        return sum(self.weight(s) for s in stems & section.stems)
+        return sum(self.weight(s) for s in (stems & section.stems) - self.common)
+
+    def match(self, key: str, stems: set[str]) -> float:
+        """The share (by idf) of the question's words that the section's text or cues use."""
+        section = self.by_key.get(key)
+        stems = stems - self.common
+        total = sum(self.weight(s) for s in stems)
+        if section is None or not total:
+            return 0.0
+        return sum(self.weight(s) for s in stems & section.vocabulary) / total
 
     def sections_with(self, stems: set[str]) -> set[str]:
-        return {key for s in stems for key in self.index.get(s, ())}
+        return {key for s in stems - self.common for key in self.index.get(s, ())}
 
     def focus(self, key: str, stems: set[str]) -> tuple[int, ...]:
         """The order in which to show a section's claims: those holding the question's
@@ -169,6 +183,7 @@ class Sections:
         section = self.by_key.get(key)
         if section is None or len(section.claims) < 2:
             return ()
+        stems = stems - self.common
         scores = [sum(self.weight(s) for s in stems & unit) for unit in section.claim_stems]
         best = max(scores)
         if best < MIN_FOCUS_WEIGHT or all(s >= best * 0.5 for s in scores):

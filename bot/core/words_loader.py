@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 LIST_KEYS = (
     "followup",
     "compare",
+    "compare_needs_two",
     "selection",
     "reference",
     "references_list",
