@@ -26,7 +26,9 @@ from bot.core.sections import Sections
 from bot.core.translate import Translator
 
 # Kinds whose cue, when a candidate consumes it, means the candidate answers what was asked.
-ASKING_KINDS = frozenset({"aspect", "scenario", "topic", "overview", "reference", "references_list", "about", "author"})
+ASKING_KINDS = frozenset(
+    {"aspect", "scenario", "topic", "overview", "reference", "references_list", "about", "author", "sources"}
+)
 
 
 @dataclass(frozen=True)
@@ -358,7 +360,8 @@ class Matcher:
 
         # References: "ref 11", "reference 12", "Xiao paper", "references", "which ref is
         # the split-face study" (matched against the references' titles).
-        ref_cues = get("reference")
+        # In a question about content, "which ref"/"sources" introduce a reference, not a follow-up.
+        ref_cues = get("reference") + get("sources")
         if ref_cues:
             for pos, number in ex.numbers:
                 add("refs.lookup", Slots(ref=number), "reference", ids(ref_cues, function), "reference", (pos,))
@@ -609,11 +612,10 @@ class Matcher:
         return any(ex.tokens[p] in self.conjunctions for p in range(a_end + 1, b_start))
 
     def _explained_gain(self, ex: Extraction, parts: list[Candidate]) -> float:
-        """Confidence points gained by answering every part rather than only the first."""
-        first = parts[0].score
+        """How much more of the question (per cent of its words) the other parts answer."""
         extra = sum(len(p.owned - parts[0].owned) for p in parts[1:])
-        total = len([p for p in range(len(ex.tokens)) if ex.tokens[p] not in self.lexicon.generic]) or 1
-        return min(100.0 - first, 100.0 * extra / total)
+        total = len([p for p in range(len(ex.tokens)) if not self.lexicon.is_generic(ex.tokens[p])]) or 1
+        return 100.0 * extra / total
 
     # -- scoring ------------------------------------------------------------------------
 
@@ -658,12 +660,10 @@ class Matcher:
             words = max(
                 1, sum(not self.lexicon.is_generic(ex.tokens[p]) and p not in bio_positions for p in range(start, end))
             )
-            conversational = any(h.kind in ("more", "sources") for h in group)  # "explain", "why"
-            if (
-                all(h.generic_only for h in group)
-                or all(h.kind in SOCIAL_KINDS for h in group)
-                or (conversational and not used)
-            ):
+            conversational = any(h.kind == "more" for h in group)  # "explain", "why"
+            # "which ref" in a question about content asks for a reference: it counts.
+            social = all(h.kind in SOCIAL_KINDS and h.kind != "sources" for h in group)
+            if all(h.generic_only for h in group) or social or (conversational and not used):
                 m = 0.0
             elif all(h.kind in FUNCTION_KINDS for h in group):
                 m = 0.3

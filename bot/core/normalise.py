@@ -32,6 +32,7 @@ _GREEK = {
     "μ": " micro ",
 }
 _TOKEN = re.compile(r"[a-z0-9]+")
+_VOWEL = re.compile(r"[aeiouy]")
 _APOSTROPHE_S = re.compile(r"(\w)['’]s\b")
 # A sentence ends at . ! ? or a line break; "?" marks the sentence a question.
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")
@@ -126,4 +127,6 @@ def stem(word: str) -> str:
     cue written in one form matches every form."""
     if word.isdigit():
         return word
+    if len(word) >= 3 and word.endswith("s") and not _VOWEL.search(word[:-1]):
+        word = word[:-1]  # acronyms in the plural: "MMPs", "RCTs", "GFs" (Snowball keeps them)
     return _STEM_EXCEPTIONS.get(word) or _STEMMER.stemWord(word)

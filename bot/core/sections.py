@@ -94,7 +94,7 @@ class Sections:
         self.kb = kb
         # Stems too common to say which section a question is about: the biologics' names
         # (every section names them) and the vocabulary's generic words.
-        names = [n for bio in kb.biologics.values() for n in (bio.id, bio.short, *bio.synonyms)]
+        names = [n for bio in kb.biologics.values() for n in (bio.id, bio.short, *bio.synonyms) if " " not in n]
         self.common = _stems([*names, *kb.vocabulary.generic, "it"])
         self.by_key: dict[str, Section] = {}
         for bio in kb.biologics.values():

@@ -68,7 +68,7 @@ PRIOR = {
     "context": 0.99,
     "phrase": 0.9,
     "section": 0.95,
-    "selected": 0.95,
+    "selected": 1.0,
 }
 # How much a candidate's score depends on its own text using the question's words.
 TEXT_MATCH_WEIGHT = 0.08
