@@ -152,15 +152,34 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Print accuracy, rejection, per-intent F1, confusions and the threshold sweep."""
-    from bot.evaluation import DEFAULT_QUESTIONS, evaluate, format_report, load_cases
+    from bot.evaluation import (
+        DEFAULT_QUESTIONS,
+        SUMMARY_HEADER,
+        evaluate,
+        format_report,
+        load_cases,
+        question_sets,
+        summary_row,
+    )
 
-    path = Path(args.questions or DEFAULT_QUESTIONS)
-    try:
-        cases = load_cases(path)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"regenbot eval: cannot read questions: {exc}") from exc
-    report = evaluate(Pipeline(load_knowledge(knowledge_dir(args))), cases)  # not logged: not real users
-    print(format_report(report, verbose=args.verbose, sweep=args.sweep))
+    pipeline = Pipeline(load_knowledge(knowledge_dir(args)))  # not logged: not real users
+    if args.all:
+        print(SUMMARY_HEADER)
+        for qset in question_sets():
+            if qset.sealed:
+                print(f"{qset.file.name:16} sealed: not scored yet ({qset.role})")
+                continue
+            print(summary_row(qset.file.name, evaluate(pipeline, load_cases(qset.file))))
+        return 0
+    paths = [Path(p) for p in args.questions] or [DEFAULT_QUESTIONS]
+    for n, path in enumerate(paths):
+        try:
+            cases = load_cases(path)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"regenbot eval: cannot read questions: {exc}") from exc
+        if len(paths) > 1:
+            print(("\n" if n else "") + f"== {path}")
+        print(format_report(evaluate(pipeline, cases), verbose=args.verbose, sweep=args.sweep))
     return 0
 
 
@@ -339,7 +358,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_kb_check)
 
     p = sub.add_parser("eval", help="score the matcher on the evaluation set")
-    p.add_argument("--questions", help="question set YAML (default: benchmarks/questions.yaml)")
+    p.add_argument(
+        "--questions", action="append", default=[], help="question set YAML, repeatable (default: questions.yaml)"
+    )
+    p.add_argument("--all", action="store_true", help="a line per set of benchmarks/sets.yaml (sealed: skipped)")
     p.add_argument("--sweep", action="store_true", help="also sweep the answer threshold")
     p.add_argument("--verbose", action="store_true", help="list every miss")
     p.set_defaults(func=cmd_eval)

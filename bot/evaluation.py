@@ -23,7 +23,9 @@ import yaml
 from bot.core import tuning
 from bot.pipeline import Pipeline
 
-DEFAULT_QUESTIONS = Path(__file__).resolve().parent.parent / "benchmarks" / "questions.yaml"
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+DEFAULT_QUESTIONS = BENCHMARKS / "questions.yaml"
+SETS = BENCHMARKS / "sets.yaml"
 NONE = "(not answered)"
 KINDS = ("in", "oos", "oos_hard", "chat")
 # Replies that tell the user the review does not cover the question (as opposed to
@@ -208,6 +210,38 @@ def evaluate(pipeline: Pipeline, cases: list[Case]) -> Report:
             Outcome(case, a.answered, a.intent, a.score, a.reason, text, bool(_CITED.search(text)), best)
         )
     return report
+
+
+@dataclass(frozen=True)
+class QuestionSet:
+    file: Path
+    role: str
+    sealed: bool
+
+
+def question_sets(manifest: Path = SETS) -> list[QuestionSet]:
+    """The sets listed in benchmarks/sets.yaml; sealed ones have not been scored yet."""
+    raw = yaml.safe_load(manifest.read_text(encoding="utf-8")) or []
+    return [QuestionSet(manifest.parent / str(r["file"]), str(r.get("role", "")), bool(r.get("sealed"))) for r in raw]
+
+
+def summary_row(name: str, report: Report) -> str:
+    """One line of the per-set table: the figures issue 9 asks for."""
+
+    def rate(items: list[Outcome], value: float) -> str:
+        return f"{value:6.1%}" if items else "     -"
+
+    ins, hard, oos, chat = report._of("in"), report._of("oos_hard"), report._of("oos"), report._of("chat")
+    return (
+        f"{name:16} {len(report.outcomes):4d} {rate(ins, report.in_scope):>8} "
+        f"{rate(ins, report.in_scope_not_covered):>8} {rate(ins, report.in_scope_clarified):>8} "
+        f"{rate(oos, report._rate(oos)):>8} {rate(hard, report._rate(hard)):>8} {rate(chat, report._rate(chat)):>8}"
+    )
+
+
+SUMMARY_HEADER = (
+    f"{'set':16} {'n':>4} {'in ok':>8} {'not cov':>8} {'clarify':>8} {'oos ok':>8} {'hard ok':>8} {'chat ok':>8}"
+)
 
 
 def _body(text: str, footer: str) -> str:

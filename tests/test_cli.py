@@ -145,3 +145,21 @@ def test_held_out_sets_do_not_regress(name):
     report = evaluate(Pipeline.from_directory(), load_cases(REPO / "benchmarks" / name))
     assert report.out_of_scope >= 0.95
     assert report.in_scope >= 0.85
+
+
+def test_eval_all_prints_one_line_per_set_and_never_scores_a_sealed_one(capsys):
+    from bot.evaluation import question_sets
+
+    assert main(["eval", "--all"]) == 0
+    out = capsys.readouterr().out
+    for qset in question_sets():
+        line = next(ln for ln in out.splitlines() if ln.startswith(qset.file.name))
+        assert ("sealed: not scored yet" in line) == qset.sealed
+        if not qset.sealed:
+            assert "%" in line
+
+
+def test_eval_accepts_several_sets(capsys):
+    assert main(["eval", "--questions", "benchmarks/heldout4.yaml", "--questions", "benchmarks/heldout5.yaml"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("in-scope answered correctly") == 2 and "== benchmarks/heldout5.yaml" in out

@@ -199,3 +199,33 @@ def test_stem_is_light():
     assert stem("studies") == stem("studied") == stem("study")
     assert stem("combined") == stem("combine") == stem("combining")
     assert stem("use") == "use" and stem("safe") == "safe" and stem("news") == "news"
+
+
+def test_answers_do_not_depend_on_the_hash_seed(tmp_path):
+    """Ties between candidates must be broken by name, not by set iteration order."""
+    import os
+    import subprocess
+    import sys
+
+    questions = "\n".join(
+        [
+            "which of these knocks down MMPs",
+            "is UC-MSC secretome singled out for anything specific?",
+            "PRP inconsistent outcomes why",
+            "secretome: donor issues?",
+            "best thing to apply after resurfacing",
+        ]
+    )
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "REGENBOT_DB": str(tmp_path / f"{seed}.db")}
+        run = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "ask", "--json", "-"],
+            input=questions,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        outputs.add(tuple(line.split('"score"')[0] for line in run.stdout.splitlines()))
+    assert len(outputs) == 1

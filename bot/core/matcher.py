@@ -163,7 +163,8 @@ class Matcher:
                 return self._near(ex, hit, language, personal)
 
         candidates = self._candidates(ex, context)
-        ranked = sorted(candidates.values(), key=lambda c: -c.order)
+        # Ties are broken by name, never by set order (which changes with PYTHONHASHSEED).
+        ranked = sorted(candidates.values(), key=lambda c: (-c.order, -c.score, c.intent, c.slots.biologics))
         best = ranked[0] if ranked else None
         outside = self.kb.vocabulary.not_covered[ex.outside_topics[0]].topic if ex.outside_topics else None
         common = {"language": language, "personal": personal, "extraction": ex}
