@@ -259,6 +259,8 @@ class Composer:
     def _notes(self, match: Match) -> list[Line]:
         """Lines before the answer: personal advice, the language of the reply."""
         notes: list[Line] = []
+        if match.answered and match.outside_topic:  # a long message that also mentions, say, a fee
+            notes.append((Span(self.kb.message("outside_note", topic=match.outside_topic), "i"),))
         if match.personal:
             notes.append((Span(self.kb.messages["personal_advice"], "i"),))
         if match.language:

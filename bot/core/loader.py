@@ -65,6 +65,7 @@ MESSAGE_KEYS = (
     "unsure",
     "unsure_no_suggestion",
     "near_prefix",
+    "outside_note",
     "chat_greeting",
     "chat_thanks",
     "chat_identity",

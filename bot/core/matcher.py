@@ -214,6 +214,7 @@ class Matcher:
             best.source == "context" or any(p.source == "context" for p in best.parts),
             parts=best.parts,
             focus=best.focus,
+            outside_topic=outside,
             **common,
         )
 
@@ -438,13 +439,13 @@ class Matcher:
                         "biologic",
                     )
                     for scenario, group in scenarios.items():
-                        if bio in self.kb.scenarios[scenario].choice:
+                        if bio in self.kb.scenarios[scenario].choice:  # a shade below the biologic's own answer
                             add(
                                 f"scenario.{scenario}",
                                 self.scenario_slots(scenario),
                                 "scenario",
                                 base | ids(group),
-                                "scenario",
+                                "scenario_of_named",
                             )
                 if get("followup") and context and context.aspect and not get("overview"):
                     aspect = context.aspect
@@ -620,6 +621,11 @@ class Matcher:
 
     # -- scoring ------------------------------------------------------------------------
 
+    @staticmethod
+    def _asks(ex: Extraction, position: int) -> bool:
+        """Is this position in the asking sentence of a message with several sentences?"""
+        return ex.weight(position) == 1.0 and any(w < 1.0 for w in ex.weights)
+
     def _asked(self, ex: Extraction) -> bool:
         """Does the question name what it asks (a strong aspect, scenario or topic cue)?"""
         return any(h.kind in ASKING_KINDS and h.concept.weight >= 0.9 and not h.generic_only for h in ex.hits)
@@ -656,7 +662,8 @@ class Matcher:
         for (start, end), items in spans.items():
             group = [h for _, h in items]
             used = [h for i, h in items if i in consumed]
-            w = max(ex.weight(p) for p in range(start, end))
+            # A biologic named while setting the scene is still what the question is about.
+            w = 1.0 if any(h.kind == "bio" for h in group) else max(ex.weight(p) for p in range(start, end))
             # Words are the unit of mass: "no downtime" weighs as much as "bride wedding".
             words = max(
                 1, sum(not self.lexicon.is_generic(ex.tokens[p]) and p not in bio_positions for p in range(start, end))
@@ -664,7 +671,10 @@ class Matcher:
             conversational = any(h.kind == "more" for h in group)  # "explain", "why"
             # "which ref" in a question about content asks for a reference: it counts.
             social = all(h.kind in SOCIAL_KINDS and h.kind != "sources" for h in group)
-            if all(h.generic_only for h in group) or social or (conversational and not used):
+            asking = self._asks(ex, start)
+            if all(h.generic_only for h in group) and asking and any(h.kind in ("aspect", "overview") for h in group):
+                m = 1.0  # "What actually is MSC secretome?" after a story: the words that ask
+            elif all(h.generic_only for h in group) or social or (conversational and not used):
                 m = 0.0
             elif all(h.kind in FUNCTION_KINDS for h in group):
                 m = 0.3
@@ -705,9 +715,11 @@ class Matcher:
             if pos in numbers:
                 mass += 1.0
                 explained += 1.0
-            else:
+            elif not ex.tokens[pos].isdigit():  # "I'm 47": a number is not a topic
                 mass += unknown_mass * ex.weight(pos)
-        mass += tuning.OUT_OF_SCOPE_WORD_MASS * len(ex.outside)
+        # A not-covered term weighs less in a sentence that only sets the scene ("...for an
+        # extra fee. What does the evidence show?"); the answer then says what is not covered.
+        mass += sum(max(tuning.OUT_OF_SCOPE_WORD_MASS * ex.weight(p), 1.0) for p in ex.outside)
         if not consumed and not section_words:
             return 0.0, frozenset()
         coverage = explained / mass if mass else 1.0
@@ -726,6 +738,8 @@ def _defines(hit: Hit, section: str) -> bool:
         return section == f"scenario.{hit.value}"
     if hit.kind == "topic":
         return section == hit.value
+    if hit.kind == "about":
+        return section == "review.about"
     return hit.kind in ASKING_KINDS
 
 

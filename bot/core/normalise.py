@@ -34,6 +34,7 @@ _GREEK = {
 _TOKEN = re.compile(r"[a-z0-9]+")
 _VOWEL = re.compile(r"[aeiouy]")
 _APOSTROPHE_S = re.compile(r"(\w)['’]s\b")
+_CONTRACTION = re.compile(r"(\w)['’](\w)")  # I'm -> im, don't -> dont, wasn't -> wasnt
 # A sentence ends at . ! ? or a line break; "?" marks the sentence a question.
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")
 
@@ -84,6 +85,7 @@ def _clean(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = "".join(_GREEK.get(ch, ch) for ch in text)
     text = _APOSTROPHE_S.sub(r"\1s", text)  # patient's -> patients, what's -> whats
+    text = _CONTRACTION.sub(r"\1\2", text)
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.replace("+", " plus ").replace("&", " and ")

@@ -44,7 +44,7 @@ SECTION_WORD_CREDIT = 0.95
 # in vocabulary.yaml's not_covered list and weigh OUT_OF_SCOPE_WORD_MASS regardless.
 UNKNOWN_WORD_MASS_WHEN_ASKED = 0.2
 # Words in sentences of a long message that do not ask anything count this much.
-BACKGROUND_WEIGHT = 0.35
+BACKGROUND_WEIGHT = 0.25
 # A section with no cue in the question becomes a candidate when the question's words
 # found in its text add up to this much inverse document frequency (about one rare word).
 MIN_SECTION_OVERLAP = 2.2
@@ -69,6 +69,7 @@ PRIOR = {
     "phrase": 0.9,
     "section": 0.95,
     "selected": 1.0,
+    "scenario_of_named": 0.98,
 }
 # How much a candidate's score depends on its own text using the question's words.
 TEXT_MATCH_WEIGHT = 0.08
