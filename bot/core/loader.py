@@ -174,6 +174,11 @@ class _Reader:
         """Reference numbers, or ``review`` (no numbers) for the review's own statements."""
         if value == REVIEW:
             return ()
+        if value is None or value == []:
+            self.problem(
+                entry, field, f"claim without citation: give reference numbers, or {REVIEW!r} if none are printed"
+            )
+            return ()
         if isinstance(value, str):
             self.problem(entry, field, f"expected reference numbers or {REVIEW!r}, got {value!r}")
             return ()
