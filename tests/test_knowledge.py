@@ -158,11 +158,13 @@ def test_word_both_covered_and_not_covered_is_reported(kb_copy):
 def test_unquoted_comma_in_flow_style_text_is_caught(kb_copy):
     edit(
         kb_copy / "comparison.yaml",
-        '{text: "Texture, fine lines, periorbital aging"',
-        "{text: Texture, fine lines, periorbital aging",
+        '{section: Table 1, text: "Texture, fine lines, periorbital aging"}',
+        "{section: Table 1, text: Texture, fine lines, periorbital aging}",
     )
     problems = problems_of(kb_copy)
-    assert any(p.startswith("comparison.yaml: benefits: cells.prp.fine lines: unknown field") for p in problems)
+    assert any(
+        p.startswith("comparison.yaml: benefits: cells.prp.quote[0].fine lines: unknown field") for p in problems
+    )
 
 
 def test_comparison_cells_keep_their_full_text(kb):
