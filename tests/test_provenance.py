@@ -13,7 +13,8 @@ import pytest
 
 from bot.cli import main
 from bot.core.knowledge import Claim, Quote
-from bot.core.provenance import Source, check_claim, fold, numbers_in
+from bot.core.loader import KnowledgeError, load_knowledge
+from bot.core.provenance import Source, check_claim, fold, located_claims, numbers_in
 
 MINI = """Title of a miniature review
 
@@ -150,6 +151,61 @@ def test_review_based_claims_render_without_borrowed_numbers():
     assert Claim("x", (10, 11, 12), (Quote("a", "PRP"),)).citation() == "[10-12]"
 
 
+def test_every_claim_of_the_knowledge_base_has_a_short_quote(kb):
+    located = list(located_claims(kb))
+    assert len(located) > 100
+    for file, entry, field, claim in located:
+        assert claim.quotes, f"{file}: {entry}: {field}"
+        for quote in claim.quotes:
+            assert len(quote.text.split()) <= 30, f"{file}: {entry}: {field}"
+
+
+def test_a_claim_without_a_quote_is_reported(kb_copy):
+    text = (kb_copy / "topics.yaml").read_text(encoding="utf-8")
+    old = '        quote:\n          - {section: Introduction, text: "and extrinsic insults, such as UV'
+    old = text[text.index(old) : text.index("\n", text.index(old) + len("        quote:\n")) + 1]
+    assert old in text
+    (kb_copy / "topics.yaml").write_text(text.replace(old, ""), encoding="utf-8")
+    with pytest.raises(KnowledgeError) as info:
+        load_knowledge(kb_copy)
+    assert [str(p) for p in info.value.problems] == [
+        "topics.yaml: background.aging: claims[1].quote: no quote: give the review sentence(s) this rests on, "
+        "with their section"
+    ]
+
+
+def test_a_too_long_quote_is_reported(kb_copy):
+    text = (kb_copy / "biologics.yaml").read_text(encoding="utf-8")
+    old = '"Its autologous nature ensures minimal immunogenicity."'
+    (kb_copy / "biologics.yaml").write_text(text.replace(old, '"' + "word " * 31 + '"', 1), encoding="utf-8")
+    with pytest.raises(KnowledgeError) as info:
+        load_knowledge(kb_copy)
+    assert "biologics.yaml: prp: aspects.source[1].quote[0].text: 31 words; a quote may have at most 30" in [
+        str(p) for p in info.value.problems
+    ]
+
+
+def test_unknown_section_and_bad_refs_word_are_reported(kb_copy):
+    text = (kb_copy / "topics.yaml").read_text(encoding="utf-8")
+    text = text.replace('{section: Gaps, text: "Clear dose', '{section: Future, text: "Clear dose', 1)
+    text = text.replace(
+        "refs: review\n        quote:\n          - {section: Introduction",
+        "refs: reveiw\n        quote:\n          - {section: Introduction",
+        1,
+    )
+    (kb_copy / "topics.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(KnowledgeError) as info:
+        load_knowledge(kb_copy)
+    problems = [str(p) for p in info.value.problems]
+    assert any(
+        p.startswith("topics.yaml: review.gaps: claims[2].quote[0].section: unknown section 'Future'") for p in problems
+    )
+    assert (
+        "topics.yaml: background.aging: claims[0].refs: expected reference numbers or 'review', got 'reveiw'"
+        in problems
+    )
+
+
 REVIEW = Path(__file__).resolve().parents[2] / "shared" / "seed" / "review.txt"
 
 
@@ -157,3 +213,18 @@ REVIEW = Path(__file__).resolve().parents[2] / "shared" / "seed" / "review.txt"
 def test_kb_check_with_the_review_is_clean(capsys):
     assert main(["kb", "check", "--source", str(REVIEW)]) == 0
     assert "all verified against" in capsys.readouterr().out
+
+
+def test_kb_check_source_reports_every_problem_and_exits_1(kb_copy, tmp_path, capsys):
+    source = tmp_path / "review.txt"
+    source.write_text(MINI, encoding="utf-8")
+    assert main(["--knowledge", str(kb_copy), "kb", "check", "--source", str(source)]) == 1
+    out = capsys.readouterr().out
+    assert "biologics.yaml: prp: evidence.quote[0]: not in the review" in out
+    assert "topics.yaml: review.gaps: claims[3].quote[0]: not in the review" in out
+    assert out.count("\n  ") > 100 and "Traceback" not in out
+
+
+def test_kb_check_source_that_cannot_be_read_is_a_usage_error(tmp_path, capsys):
+    assert main(["kb", "check", "--source", str(tmp_path / "missing.txt")]) == 2
+    assert "cannot read the review's text" in capsys.readouterr().err

@@ -187,6 +187,9 @@ class _Reader:
     def quotes(self, value: Any, entry: str, field: str) -> tuple[Quote, ...]:
         """Verbatim anchors in the review; whether they really occur there is checked by
         ``bot.core.provenance`` when the review's text is at hand."""
+        if value is None or value == []:
+            self.problem(entry, field, "no quote: give the review sentence(s) this rests on, with their section")
+            return ()
         out = []
         for i, item in enumerate(self.seq(value, entry, field, required=False)):
             where = f"{field}[{i}]"
