@@ -135,17 +135,42 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_kb_check(args: argparse.Namespace) -> int:
-    """Validate the knowledge base and print every problem (exit 1 if any)."""
+    """Validate the knowledge base and print every problem (exit 1 if any).
+
+    With ``--source`` the quotes are also checked against the review's text: the one
+    check that catches a claim drifting from what the review says.
+    """
+    from bot.core.provenance import Source, check_knowledge, located_claims
+
+    source = None
+    if args.source:
+        try:
+            source = Source.read(args.source)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"regenbot kb check: cannot read the review's text: {exc}") from exc
     try:
         kb = load_knowledge(knowledge_dir(args))
     except KnowledgeError as exc:
         print(exc.report())
         return 1
+    if source is not None:
+        problems = check_knowledge(kb, source)
+        if problems:
+            print(KnowledgeError(problems).report())
+            return 1
     claims = sum(len(c) for b in kb.biologics.values() for c in b.aspects.values())
     print(
         f"knowledge base OK: version {kb.version}, {len(kb.biologics)} biologics, {len(kb.aspects)} aspects, "
         f"{claims} biologic claims, {len(kb.comparison.parameters)} comparison rows, {len(kb.scenarios)} scenarios, "
         f"{len(kb.topics)} topics, {len(kb.references)} references, {len(kb.quiz.items)} quiz items"
+    )
+    located = [claim for *_, claim in located_claims(kb)]
+    quotes = sum(len(c.quotes) for c in located)
+    on_review = sum(c.on_review for c in located)
+    verified = f"all verified against {args.source}" if source is not None else "not verified (no --source)"
+    print(
+        f"provenance: {len(located)} claims, {sum(bool(c.quotes) for c in located)} with quotes, "
+        f"{on_review} resting on the review itself; {quotes} quotes, {verified}"
     )
     return 0
 
@@ -355,6 +380,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("kb", help="knowledge-base tools")
     kb_sub = p.add_subparsers(dest="kb_command", metavar="KB_COMMAND", required=True)
     c = kb_sub.add_parser("check", help="validate knowledge/*.yaml and list every problem")
+    c.add_argument(
+        "--source", metavar="PATH", help="the review's text: check each quote and reference number against it"
+    )
     c.set_defaults(func=cmd_kb_check)
 
     p = sub.add_parser("eval", help="score the matcher on the evaluation set")

@@ -192,7 +192,8 @@ def load_cases(path: str | Path) -> list[Case]:
     return cases
 
 
-_CITED = re.compile(r"\[\d+(?:[\s,–-]+\d+)*\]")
+# A numbered citation, or "[review, Section]" for what the review states without numbers.
+_CITED = re.compile(r"\[(?:\d+(?:[\s,–-]+\d+)*|review\b[^\]]*)\]")
 
 
 def evaluate(pipeline: Pipeline, cases: list[Case]) -> Report:

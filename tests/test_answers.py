@@ -132,3 +132,32 @@ def test_every_intent_answer_id_is_telegram_safe(pipeline, kb):
         assert reply is not None, answer_id
         for message in reply.html():
             assert 0 < len(parse_html(message)) <= TELEGRAM_LIMIT
+
+
+def test_review_based_claim_is_cited_as_the_review_never_with_borrowed_numbers(pipeline, kb):
+    reply = pipeline.ask_id("t-review_methods")
+    text = reply.plain()
+    assert "[review, Methods]" in text
+    assert reply.answer.citations == ()
+    assert not re.search(r"\[\d+(?:[-,]\d+)*\]", text)
+    sources = next(line for line in text.splitlines() if line.startswith(kb.messages["sources_prefix"]))
+    assert "the review itself (Handayani 2026)" in sources and "/ref N" not in sources
+
+
+def test_sources_line_credits_the_review_next_to_numbered_references(pipeline, kb):
+    reply = pipeline.ask_id("prp-source")
+    text = reply.plain()
+    assert "[review, PRP]" in text and "[10-12]" in text
+    sources = next(line for line in text.splitlines() if line.startswith(kb.messages["sources_prefix"]))
+    assert "[10] White 2021" in sources and "the review itself (Handayani 2026)" in sources
+    assert "review" not in ",".join(map(str, reply.answer.citations))
+
+
+def test_about_shows_affiliations_and_the_reviews_declarations(pipeline, kb):
+    text = pipeline.ask_id("about").plain()
+    for affiliation in kb.review.affiliations:
+        assert affiliation in text
+    assert len(kb.review.affiliations) == 3
+    assert "Ethics: " in text and "ethical approval and informed consent were not required" in text
+    assert "Funding: The article has no funding source. [review, Statements]" in text
+    assert "Conflicts of interest: " in text

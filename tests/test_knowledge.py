@@ -57,7 +57,8 @@ def test_every_claim_is_cited_with_a_known_reference(kb):
     claims += [cell for p in kb.comparison.parameters for cell in p.cells.values()]
     assert claims
     for claim in claims:
-        assert claim.refs and set(claim.refs) <= set(kb.references), claim
+        assert set(claim.refs) <= set(kb.references), claim
+        assert claim.refs or (claim.on_review and claim.quotes), claim
 
 
 def test_reference_citation_is_full_vancouver(kb):
@@ -68,17 +69,17 @@ def test_reference_citation_is_full_vancouver(kb):
 
 
 def test_unknown_reference_is_named_with_file_entry_and_field(kb_copy):
-    edit(kb_copy / "biologics.yaml", "refs: [7, 8]", "refs: [7, 17]")
+    edit(kb_copy / "biologics.yaml", "refs: [2, 4, 5]", "refs: [2, 4, 17]")
     problems = problems_of(kb_copy)
     assert any(
-        p.startswith("biologics.yaml: secretome: aspects.source[1].refs: unknown reference 17") for p in problems
+        p.startswith("biologics.yaml: exosomes: aspects.source[0].refs: unknown reference 17") for p in problems
     )
 
 
 def test_claim_without_citation(kb_copy):
-    edit(kb_copy / "biologics.yaml", "          refs: [7, 8]\n", "")
+    edit(kb_copy / "biologics.yaml", "          refs: [2, 4, 5]\n", "")
     problems = problems_of(kb_copy)
-    assert any("secretome: aspects.source[1].refs: claim without citation" in p for p in problems)
+    assert any("exosomes: aspects.source[0].refs: claim without citation" in p for p in problems)
 
 
 def test_duplicate_ids(kb_copy):
@@ -116,7 +117,7 @@ def test_yaml_boolean_trap_is_explained(kb_copy):
 
 
 def test_every_problem_is_reported_at_once(kb_copy):
-    edit(kb_copy / "biologics.yaml", "refs: [7, 8]", "refs: [99]")
+    edit(kb_copy / "biologics.yaml", "refs: [2, 4, 5]", "refs: [99]")
     edit(kb_copy / "scenarios.yaml", "  - id: downtime", "  - id: collagen")
     (kb_copy / "messages.yaml").unlink()
     problems = problems_of(kb_copy)
@@ -133,18 +134,18 @@ def test_broken_yaml_names_the_line(kb_copy):
 def test_kb_check_command_reports_and_exits_nonzero(kb_copy, capsys):
     assert main(["kb", "check"]) == 0
     assert "knowledge base OK" in capsys.readouterr().out
-    edit(kb_copy / "biologics.yaml", "refs: [7, 8]", "refs: [7, 17]")
+    edit(kb_copy / "biologics.yaml", "refs: [2, 4, 5]", "refs: [2, 4, 17]")
     assert main(["--knowledge", str(kb_copy), "kb", "check"]) == 1
     out = capsys.readouterr().out
     assert "unknown reference 17" in out and "Traceback" not in out
 
 
 def test_bot_refuses_to_start_on_invalid_knowledge_with_the_same_report(kb_copy, capsys):
-    edit(kb_copy / "biologics.yaml", "refs: [7, 8]", "refs: [7, 17]")
+    edit(kb_copy / "biologics.yaml", "refs: [2, 4, 5]", "refs: [2, 4, 17]")
     assert main(["--knowledge", str(kb_copy), "ask", "prp"]) == 2
     err = capsys.readouterr().err
     assert (
-        "refusing to start" in err and "biologics.yaml: secretome: aspects.source[1].refs: unknown reference 17" in err
+        "refusing to start" in err and "biologics.yaml: exosomes: aspects.source[0].refs: unknown reference 17" in err
     )
 
 
@@ -157,11 +158,13 @@ def test_word_both_covered_and_not_covered_is_reported(kb_copy):
 def test_unquoted_comma_in_flow_style_text_is_caught(kb_copy):
     edit(
         kb_copy / "comparison.yaml",
-        '{text: "Texture, fine lines, periorbital aging"',
-        "{text: Texture, fine lines, periorbital aging",
+        '{section: Table 1, text: "Texture, fine lines, periorbital aging"}',
+        "{section: Table 1, text: Texture, fine lines, periorbital aging}",
     )
     problems = problems_of(kb_copy)
-    assert any(p.startswith("comparison.yaml: benefits: cells.prp.fine lines: unknown field") for p in problems)
+    assert any(
+        p.startswith("comparison.yaml: benefits: cells.prp.quote[0].fine lines: unknown field") for p in problems
+    )
 
 
 def test_comparison_cells_keep_their_full_text(kb):

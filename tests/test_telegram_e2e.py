@@ -120,7 +120,7 @@ def test_typo_out_of_scope_and_markup_heavy_questions(bot):
     tg.send_text(105, "how to inject botox")
     wait_text(tg, 105, "Not covered")
     tg.send_text(106, "<b> & > </i> what <script> is PRP &amp;")
-    wait_text(tg, 106, "PRP")
+    wait_text(tg, 106, "Platelet-rich plasma")
     assert not [c for c in tg.calls("sendMessage", ok=False) if str(c.params.get("chat_id")) in ("104", "105", "106")]
 
 

@@ -240,7 +240,7 @@ class Composer:
         intent, slots = parts[0].intent, parts[0].slots
         citations = _citations(lines)
         if intent not in ("refs.lookup", "refs.list", "review.about"):
-            lines = [*lines, BLANK, self._sources_line(citations)]
+            lines = [*lines, BLANK, self._sources_line(citations, _cites_review(lines))]
         lines = [*self._notes(match), *lines]
         return Answer(
             answered=True,
@@ -379,7 +379,7 @@ class Composer:
         prefix = self.kb.messages["evidence_prefix"]
         if named:
             prefix = f"{prefix[:-1]} ({bio.short}):" if prefix.endswith(":") else f"{prefix} ({bio.short})"
-        return (Span(prefix + " ", "b"), Span(f"{ev.label} {cite(ev.refs)}"))
+        return (Span(prefix + " ", "b"), Span(f"{ev.label} {ev.claim.citation()}"))
 
     def _biologic(self, bio_id: str, aspect: str | None, focus: tuple[int, ...] = ()) -> tuple[str, list[Line]]:
         kb = self.kb
@@ -396,12 +396,13 @@ class Composer:
                 elif n == 0:  # the biologic's cell of Table 1 holds what was asked
                     row = kb.comparison.row(aspect)
                     label = row.label if row else kb.aspects[aspect].label
-                    lines.append((Span(f"• {label} (Table 1): {claim.text} {cite(claim.refs)}"),))
+                    where = "Table 1" if any(q.section == "Table 1" for q in claim.quotes) else "side by side"
+                    lines.append((Span(f"• {label} ({where}): {claim.text} {claim.citation()}"),))
         else:
             title = f"{bio.name} — {kb.overview.label}"
             for name in kb.overview.compose_from:
                 claim = bio.aspects[name][0]
-                lines.append((Span(kb.aspects[name].label + ": ", "b"), Span(f"{claim.text} {cite(claim.refs)}")))
+                lines.append((Span(kb.aspects[name].label + ": ", "b"), Span(f"{claim.text} {claim.citation()}")))
         return title, lines
     def _compare(self, slots: Slots) -> tuple[str, list[Line]]:
         kb = self.kb
@@ -416,11 +417,11 @@ class Composer:
             for bio_id in slots.biologics:
                 cell = row.cells[bio_id]
                 lines.append(
-                    (Span("• "), Span(kb.biologics[bio_id].short + ": ", "b"), Span(f"{cell.text} {cite(cell.refs)}"))
+                    (Span("• "), Span(kb.biologics[bio_id].short + ": ", "b"), Span(f"{cell.text} {cell.citation()}"))
                 )
         if slots.aspect in (None, "evidence"):
             claim = kb.comparison.hierarchy_claim
-            lines += [BLANK, (Span(f"{claim.text} {cite(claim.refs)}"),)]
+            lines += [BLANK, (Span(f"{claim.text} {claim.citation()}"),)]
         if not slots.aspect and set(slots.biologics) == set(kb.comparison.hierarchy):
             return kb.comparison.title, lines
         what = kb.aspects[slots.aspect].label if slots.aspect else "side by side"
@@ -431,7 +432,7 @@ class Composer:
         sc = kb.scenarios[scenario_id]
         lines: list[Line] = [
             (Span("Best suited: ", "b"), Span(sc.choice_label)),
-            (Span("Why: ", "b"), Span(f"{sc.rationale.text} {cite(sc.rationale.refs)}")),
+            (Span("Why: ", "b"), Span(f"{sc.rationale.text} {sc.rationale.citation()}")),
             BLANK,
         ]
         lines += [self._evidence_line(b, named=len(sc.choice) > 1) for b in sc.choice]
@@ -457,23 +458,33 @@ class Composer:
     def _about(self) -> tuple[str, list[Line]]:
         kb = self.kb
         review = kb.review
-        lines: list[Line] = [
-            (Span(review.reference.citation()),),
-            (Span(review.affiliation, "i"),) if review.affiliation else BLANK,
-            BLANK,
+        lines: list[Line] = [(Span(review.reference.citation()),)]
+        lines += [(Span(where, "i"),) for where in review.affiliations]
+        lines.append(BLANK)
+        # Ethics, funding and conflicts of interest: what a clinician weighs before trusting it.
+        lines += [(Span(f"{s.label}: ", "b"), Span(f"{s.claim.text} {s.claim.citation()}")) for s in review.statements]
+        if review.statements:
+            lines.append(BLANK)
+        lines += [
             (Span(kb.message("review_current_through", year=review.literature_through)),),
             (Span(f"Knowledge base version {kb.version}; {len(kb.references)} references."),),
         ]
         return kb.messages["review_title"], lines
 
-    def _sources_line(self, citations: tuple[int, ...]) -> Line:
+    def _sources_line(self, citations: tuple[int, ...], on_review: bool = False) -> Line:
+        """The papers behind the answer; claims the review makes without numbers are
+        credited to the review itself rather than left looking unsourced."""
         kb = self.kb
         prefix = Span(kb.messages["sources_prefix"] + " ", "b")
+        review = f"the review itself ({kb.review.reference.short()})"
+        if not citations:
+            return (prefix, Span(review + "."), Span(" /about for the full citation.", "i"))
         hint = Span(" " + kb.messages["sources_hint"], "i")
+        tail = f" · {review}" if on_review else ""
         if len(citations) > MAX_LISTED_SOURCES:
-            return (prefix, Span(f"references {cite(citations)[1:-1]} — /refs lists them all."), hint)
+            return (prefix, Span(f"references {cite(citations)[1:-1]}{tail} — /refs lists them all."), hint)
         listed = " · ".join(f"[{n}] {kb.references[n].short()}" for n in citations)
-        return (prefix, Span(listed + "."), hint)
+        return (prefix, Span(listed + tail + "."), hint)
 
 
 def _is_evidence_line(line: Line, kb: Knowledge) -> bool:
@@ -481,10 +492,15 @@ def _is_evidence_line(line: Line, kb: Knowledge) -> bool:
 
 
 def _bullet(claim: Claim) -> Line:
-    return (Span(f"• {claim.text} {cite(claim.refs)}"),)
+    return (Span(f"• {claim.text} {claim.citation()}"),)
 
 
 _CITE = re.compile(r"\[(\d+(?:[-,]\d+)*)\]")
+_REVIEW_CITE = re.compile(r"\[review\b")
+
+
+def _cites_review(lines: list[Line]) -> bool:
+    return any(_REVIEW_CITE.search(span.text) for line in lines for span in line)
 
 
 def _citations(lines: list[Line]) -> tuple[int, ...]:

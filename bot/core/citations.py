@@ -1,4 +1,10 @@
-"""Citation formatting shared by answers and quiz explanations."""
+"""Citation formatting shared by answers and quiz explanations.
+
+Two kinds of citation exist because the review has two kinds of statement: those it
+backs with numbered references, and its own synthesis (methods, tables, gaps,
+conclusion) that prints none. The second is cited as the review itself, never with
+numbers borrowed from a neighbouring sentence.
+"""
 
 from __future__ import annotations
 
@@ -22,3 +28,9 @@ def cite(refs: Iterable[int]) -> str:
         if n is not None:
             start = prev = n
     return "[" + ",".join(parts) + "]"
+
+
+def cite_review(sections: Iterable[str] = ()) -> str:
+    """[review, Discussion] — a statement the review makes without reference numbers."""
+    where = ", ".join(dict.fromkeys(sections))
+    return f"[review, {where}]" if where else "[review]"

@@ -8,15 +8,65 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.core.citations import cite, cite_review
+
 EVIDENCE_LEVELS = ("strong", "moderate", "emerging")
+
+# Where in the review a quote comes from. The Results section's three subsections are
+# named after their biologic; "Table 1"/"Table 2" are the review's two tables (which print
+# no reference numbers); "Gaps" is "Remaining Gaps and Future Directions"; "Statements"
+# are the funding and conflict-of-interest notes at the end.
+SECTIONS = (
+    "Abstract",
+    "Introduction",
+    "Methods",
+    "Ethics",
+    "Exosomes",
+    "Secretome",
+    "PRP",
+    "Comparative synthesis",
+    "Discussion",
+    "Table 1",
+    "Table 2",
+    "Gaps",
+    "Conclusion",
+    "Acknowledgments",
+    "Statements",
+)
+# A quote is an anchor a clinician can find and read at a glance, not a paragraph.
+MAX_QUOTE_WORDS = 30
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A verbatim excerpt of the review, so any claim can be checked against its source."""
+
+    text: str
+    section: str
 
 
 @dataclass(frozen=True)
 class Claim:
-    """One statement and the reference numbers that back it."""
+    """One statement in the project's words, the review's reference numbers behind it and
+    the review sentence(s) it rests on."""
 
     text: str
-    refs: tuple[int, ...]
+    refs: tuple[int, ...]  # empty only when the claim rests on the review itself
+    quotes: tuple[Quote, ...] = ()
+
+    @property
+    def on_review(self) -> bool:
+        """The review states this without a reference number (its own synthesis)."""
+        return not self.refs
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(q.section for q in self.quotes))
+
+    def citation(self) -> str:
+        """``[10-12]``, or ``[review, Discussion]`` when the review prints no numbers, so a
+        reader never sees numbers the review did not attach to the statement."""
+        return cite(self.refs) if self.refs else cite_review(self.sections)
 
 
 @dataclass(frozen=True)
@@ -65,12 +115,21 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class Statement:
+    """A declaration printed with the review (ethics, funding, conflicts of interest)."""
+
+    label: str
+    claim: Claim
+
+
+@dataclass(frozen=True)
 class Review:
     """The review itself: cited by /about and at the top of the reference list."""
 
     reference: Reference
-    affiliation: str
+    affiliations: tuple[str, ...]
     literature_through: str
+    statements: tuple[Statement, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +137,12 @@ class Evidence:
     level: str
     label: str
     refs: tuple[int, ...]
+    quotes: tuple[Quote, ...] = ()
+
+    @property
+    def claim(self) -> Claim:
+        """The evidence label is shown on every answer, so it is checked like a claim."""
+        return Claim(self.label, self.refs, self.quotes)
 
 
 @dataclass(frozen=True)

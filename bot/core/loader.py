@@ -16,6 +16,8 @@ import yaml
 
 from bot.core.knowledge import (
     EVIDENCE_LEVELS,
+    MAX_QUOTE_WORDS,
+    SECTIONS,
     Aspect,
     Biologic,
     Claim,
@@ -25,9 +27,11 @@ from bot.core.knowledge import (
     Knowledge,
     Overview,
     Parameter,
+    Quote,
     Reference,
     Review,
     Scenario,
+    Statement,
     Topic,
 )
 from bot.core.quiz import QuizBank, QuizItem, generate_items, item_problems
@@ -76,6 +80,8 @@ MESSAGE_KEYS = (
     "sources_title",
     "review_sources",
 )
+# `refs: review` marks a claim the review makes without reference numbers.
+REVIEW = "review"
 QUIZ_FIELDS = ("id", "topic", "biologic", "difficulty", "answer", "refs", "question", "options", "explanation")
 
 
@@ -170,11 +176,51 @@ class _Reader:
                     f"unknown field (allowed: {', '.join(allowed)}); quote text that contains a comma or colon",
                 )
 
-    def claim(self, value: Any, entry: str, field: str) -> Claim:
+    def claim_refs(self, value: Any, entry: str, field: str) -> tuple[int, ...]:
+        """Reference numbers, or ``review`` (no numbers) for the review's own statements."""
+        if value == REVIEW:
+            return ()
+        if value is None or value == []:
+            self.problem(
+                entry, field, f"claim without citation: give reference numbers, or {REVIEW!r} if none are printed"
+            )
+            return ()
+        if isinstance(value, str):
+            self.problem(entry, field, f"expected reference numbers or {REVIEW!r}, got {value!r}")
+            return ()
+        return self.refs(value, entry, field)
+
+    def quotes(self, value: Any, entry: str, field: str) -> tuple[Quote, ...]:
+        """Verbatim anchors in the review; whether they really occur there is checked by
+        ``bot.core.provenance`` when the review's text is at hand."""
+        if value is None or value == []:
+            self.problem(entry, field, "no quote: give the review sentence(s) this rests on, with their section")
+            return ()
+        out = []
+        for i, item in enumerate(self.seq(value, entry, field, required=False)):
+            where = f"{field}[{i}]"
+            raw = self.mapping(item, entry, where)
+            if not raw:
+                continue
+            self.only(raw, ("section", "text"), entry, where)
+            section = self.text(raw.get("section"), entry, f"{where}.section")
+            text = self.text(raw.get("text"), entry, f"{where}.text")
+            if section and section not in SECTIONS:
+                self.problem(entry, f"{where}.section", f"unknown section {section!r} (known: {', '.join(SECTIONS)})")
+            words = len(text.split())
+            if words > MAX_QUOTE_WORDS:
+                self.problem(entry, f"{where}.text", f"{words} words; a quote may have at most {MAX_QUOTE_WORDS}")
+            if text:
+                out.append(Quote(text, section))
+        return tuple(out)
+
+    def claim(self, value: Any, entry: str, field: str, extra: tuple[str, ...] = ()) -> Claim:
         raw = self.mapping(value, entry, field)
-        self.only(raw, ("text", "refs"), entry, field)
+        self.only(raw, ("text", "refs", "quote", *extra), entry, field)
         return Claim(
-            self.text(raw.get("text"), entry, f"{field}.text"), self.refs(raw.get("refs"), entry, f"{field}.refs")
+            self.text(raw.get("text"), entry, f"{field}.text"),
+            self.claim_refs(raw.get("refs"), entry, f"{field}.refs"),
+            self.quotes(raw.get("quote"), entry, f"{field}.quote"),
         )
 
     def claims(self, value: Any, entry: str, field: str) -> tuple[Claim, ...]:
@@ -343,8 +389,9 @@ REFERENCE_FIELDS = (
     "issue",
     "pages",
     "doi",
-    "affiliation",
+    "affiliations",
     "literature_through",
+    "statements",
 )
 
 
@@ -372,10 +419,16 @@ def _reference(r: _Reader, item: Any, entry: str) -> Reference:
 def _references(data: dict, problems: list[Problem]) -> tuple[Review, dict[int, Reference]]:
     r = _Reader(problems, "references.yaml")
     raw_review = r.mapping(data.get("review"), "review", "-")
+    statements = []
+    for i, raw in enumerate(r.seq(raw_review.get("statements"), "review", "statements", required=False)):
+        field = f"statements[{i}]"
+        label = r.text(r.mapping(raw, "review", field).get("label"), "review", f"{field}.label")
+        statements.append(Statement(label, r.claim(raw, "review", field, extra=("label",))))
     review = Review(
         reference=_reference(r, raw_review, "review"),
-        affiliation=str(raw_review.get("affiliation", "")),
+        affiliations=r.texts(raw_review.get("affiliations"), "review", "affiliations", required=False),
         literature_through=r.text(raw_review.get("literature_through"), "review", "literature_through"),
+        statements=tuple(statements),
     )
     if not review.reference.doi:
         r.problem("review", "doi", "the review needs its DOI")
@@ -425,6 +478,7 @@ def _biologics(data: dict, problems: list[Problem], valid: set[int], aspects: di
     for ident, item in r.entries(data.get("biologics"), "biologics"):
         r.only(item, ("id", "name", "short", "synonyms", "evidence", "aspects"), ident, "-")
         ev = r.mapping(item.get("evidence"), ident, "evidence")
+        r.only(ev, ("level", "label", "refs", "quote"), ident, "evidence")
         level = r.text(ev.get("level"), ident, "evidence.level")
         if level and level not in EVIDENCE_LEVELS:
             r.problem(ident, "evidence.level", f"must be one of {', '.join(EVIDENCE_LEVELS)}, got {level!r}")
@@ -444,7 +498,10 @@ def _biologics(data: dict, problems: list[Problem], valid: set[int], aspects: di
             short=r.text(item.get("short"), ident, "short"),
             synonyms=r.texts(item.get("synonyms"), ident, "synonyms"),
             evidence=Evidence(
-                level, r.text(ev.get("label"), ident, "evidence.label"), r.refs(ev.get("refs"), ident, "evidence.refs")
+                level,
+                r.text(ev.get("label"), ident, "evidence.label"),
+                r.refs(ev.get("refs"), ident, "evidence.refs"),
+                r.quotes(ev.get("quote"), ident, "evidence.quote"),
             ),
             aspects=claims,
         )

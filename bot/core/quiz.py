@@ -12,7 +12,7 @@ import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from bot.core.citations import cite
+from bot.core.citations import cite, cite_review
 from bot.core.knowledge import Knowledge
 from bot.core.normalise import normalise
 
@@ -41,13 +41,16 @@ class QuizItem:
     difficulty: int = 2
     biologic: str | None = None
     generated: bool = False
+    # Set instead of refs when the item comes from a statement the review makes without
+    # reference numbers (a Table 1 cell, say): cited as the review, never borrowed numbers.
+    review_sections: tuple[str, ...] = ()
 
     @property
     def correct_option(self) -> str:
         return self.options[self.answer]
 
     def explanation_with_citation(self) -> str:
-        return f"{self.explanation} {cite(self.refs)}"
+        return f"{self.explanation} {cite(self.refs) if self.refs else cite_review(self.review_sections)}"
 
     def shuffled(self, rng: random.Random) -> tuple[tuple[str, ...], int]:
         """Options in a random order and where the correct one landed."""
@@ -98,7 +101,7 @@ def item_problems(item: QuizItem, known_refs: Iterable[int], topics: Iterable[st
         )
     if explanation.count("\n") > EXPLANATION_LINE_BREAKS:
         out.append(("explanation", f"more than {EXPLANATION_LINE_BREAKS} line breaks"))
-    if not item.refs:
+    if not item.refs and not item.review_sections:
         out.append(("refs", "claim without citation: give at least one reference number"))
     unknown = sorted(set(item.refs) - set(known_refs))
     if unknown:
@@ -140,6 +143,7 @@ def generate_items(kb: Knowledge, topic_of_aspect: Mapping[str, str]) -> list[Qu
                     difficulty=2,
                     biologic=bio,
                     generated=True,
+                    review_sections=() if cell.refs else cell.sections,
                 )
             )
             items.append(
@@ -154,6 +158,7 @@ def generate_items(kb: Knowledge, topic_of_aspect: Mapping[str, str]) -> list[Qu
                     difficulty=2,
                     biologic=bio,
                     generated=True,
+                    review_sections=() if cell.refs else cell.sections,
                 )
             )
     for scenario in kb.scenarios.values():
@@ -172,6 +177,7 @@ def generate_items(kb: Knowledge, topic_of_aspect: Mapping[str, str]) -> list[Qu
                 difficulty=1,
                 biologic=scenario.choice[0],
                 generated=True,
+                review_sections=() if scenario.rationale.refs else scenario.rationale.sections,
             )
         )
     return items

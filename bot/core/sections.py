@@ -66,16 +66,15 @@ def review_texts(kb: Knowledge) -> Iterator[str]:
     yield review.reference.title
     yield review.reference.journal
     yield from review.reference.authors
-    for name in ("affiliation", "affiliations", "ethics", "funding", "conflicts", "statements"):
-        value = getattr(review, name, "")
-        if isinstance(value, str):
-            yield value
-        elif isinstance(value, (tuple, list)):
-            yield from (str(v) for v in value)
+    yield from review.affiliations
+    for statement in review.statements:
+        yield statement.label
+        yield from claim_texts(statement.claim)
 
 
 def _stems(texts: Iterator[str] | list[str]) -> frozenset[str]:
-    return frozenset(stem(t) for text in texts for t in phrase_tokens(text))
+    """Stems of the words; numbers are left out (quotes carry "[10-12]", "miR-21")."""
+    return frozenset(stem(t) for text in texts for t in phrase_tokens(text) if not t.isdigit())
 
 
 @dataclass(frozen=True)
