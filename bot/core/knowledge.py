@@ -252,6 +252,7 @@ class Vocabulary:
     fillers: tuple[str, ...]
     generic: tuple[str, ...]
     compare_needs_two: tuple[str, ...] = ()
+    full_table: tuple[str, ...] = ()
     not_covered: tuple[OutsideTopic, ...] = ()
     near_terms: tuple[NearTerm, ...] = ()
     chat: dict[str, tuple[str, ...]] = field(default_factory=dict)

@@ -131,7 +131,8 @@ class Lexicon:
             self._add_cues("scenario", scenario.id, scenario.cues)
         for topic in kb.topics.values():
             self._add_cues("topic", topic.id, topic.cues)
-        kinds = ("followup", "compare", "compare_needs_two", "selection", "reference", "references_list", "about")
+        kinds = ("followup", "compare", "compare_needs_two", "full_table", "selection", "reference", "references_list")
+        kinds = (*kinds, "about")
         for kind in (*kinds, "more", "sources"):
             self._add_cues(kind, "", tuple(Cue(p) for p in getattr(vocab, kind)))
         for kind, phrases in vocab.chat.items():

@@ -13,7 +13,7 @@ the review's domain but no part explains it well; "not covered" when it is outsi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import fmean
 
 from rapidfuzz import fuzz, process
@@ -399,7 +399,7 @@ class Matcher:
             add(topic, Slots(topic=topic), "topic", consumed, "topic" if group else "section")
 
         # "or", "better", "differ" compare only when not said of one biologic alone.
-        compare = get("compare") + (get("compare_needs_two") if len(bios) != 1 else [])
+        compare = get("compare") + get("full_table") + (get("compare_needs_two") if len(bios) != 1 else [])
         remembered = context.recent if context and len(context.recent) >= 2 else ()
         if bios and (len(bios) >= 2 or compare):
             chosen = tuple(b for b in self.all_biologics if b in bios) if len(bios) >= 2 else self.all_biologics
@@ -504,7 +504,7 @@ class Matcher:
                 )
             if not aspects:
                 for key in self.sections.sections_with(overlap_stems):
-                    if key.startswith("compare.") and key != "compare.all":
+                    if key.startswith("compare.") and key.removeprefix("compare.") in self.kb.aspects:
                         aspect = key.removeprefix("compare.")
                         if self.sections.overlap(key, overlap_stems) >= tuning.MIN_SECTION_OVERLAP:
                             add(key, Slots(self.all_biologics, aspect), "compare", ids(function, compare), "section")
@@ -519,13 +519,19 @@ class Matcher:
                 )
 
         self._phrase_candidates(ex, bios, context, out, asked)
+        if get("full_table"):  # "Table 1", "full comparison": the whole table, not the summary
+            for key, cand in list(out.items()):
+                if cand.intent == "compare.all":
+                    del out[key]
+                    table = replace(cand, intent="compare.table")
+                    out[(table.intent, table.slots)] = table
         return out
 
     def _compare_candidates(self, add, ex, chosen, base, aspects, ids, overlap_stems, get) -> None:
         for aspect, group in aspects.items():
             add(f"compare.{aspect}", Slots(chosen, aspect), "compare", base | ids(group), "compare")
         for key in self.sections.sections_with(overlap_stems):
-            if key.startswith("compare.") and key != "compare.all":
+            if key.startswith("compare.") and key.removeprefix("compare.") in self.kb.aspects:
                 aspect = key.removeprefix("compare.")
                 if aspect not in aspects and self.sections.overlap(key, overlap_stems) >= tuning.MIN_SECTION_OVERLAP:
                     add(key, Slots(chosen, aspect), "compare", base, "section")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.core.knowledge import Claim, Knowledge
 from bot.core.normalise import phrase_tokens, stem
@@ -117,6 +117,7 @@ class Sections:
             self._add(f"compare.{param.aspect}", claims, [param.label], cues)
         everything = [c for p in kb.comparison.parameters for c in p.cells.values()]
         self._add("compare.all", [*everything, kb.comparison.hierarchy_claim], [kb.comparison.title])
+        self.by_key["compare.table"] = replace(self.by_key["compare.all"], key="compare.table")
         for sc in kb.scenarios.values():
             self._add(f"scenario.{sc.id}", [sc.rationale], [sc.label, sc.choice_label], sc.cues)
         for topic in kb.topics.values():

@@ -19,6 +19,7 @@ LIST_KEYS = (
     "followup",
     "compare",
     "compare_needs_two",
+    "full_table",
     "selection",
     "reference",
     "references_list",
