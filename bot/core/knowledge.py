@@ -260,6 +260,7 @@ class Vocabulary:
     sources: tuple[str, ...] = ()
     ordinals: dict[str, int] = field(default_factory=dict)
     personal: tuple[str, ...] = ()
+    qualifiers: tuple[str, ...] = ()
     clinical: tuple[str, ...] = ()
     shorthand: Glossary = field(default_factory=lambda: Glossary("", "", {}, {}))
 

@@ -30,7 +30,18 @@ FUNCTION_KINDS = frozenset({"followup", "selection"})
 # Kinds of hit that say something about the conversation or the asker, not the topic:
 # they neither help nor hurt a candidate answer.
 SOCIAL_KINDS = frozenset(
-    {"chat_greeting", "chat_thanks", "chat_identity", "chat_bye", "more", "sources", "personal", "clinical", "ordinal"}
+    {
+        "chat_greeting",
+        "chat_thanks",
+        "chat_identity",
+        "chat_bye",
+        "more",
+        "sources",
+        "personal",
+        "clinical",
+        "ordinal",
+        "qualifier",
+    }
 )
 # Comparative and superlative endings, tried only when the base form is a known word.
 _DEGREE_SUFFIXES = (("iest", "y"), ("ier", "y"), ("est", ""), ("est", "e"), ("er", ""), ("er", "e"))
@@ -138,6 +149,7 @@ class Lexicon:
         for kind, phrases in vocab.chat.items():
             self._add_cues(f"chat_{kind}", "", tuple(Cue(p) for p in phrases))
         self._add_cues("personal", "", tuple(Cue(p) for p in vocab.personal))
+        self._add_cues("qualifier", "", tuple(Cue(p) for p in vocab.qualifiers))
         self._add_cues("clinical", "", tuple(Cue(p) for p in vocab.clinical))
         for word, number in vocab.ordinals.items():
             self._add(phrase_tokens(word), Concept("ordinal", str(number)), spelling=False)

@@ -399,12 +399,25 @@ class Matcher:
             add(topic, Slots(topic=topic), "topic", consumed, "topic" if group else "section")
 
         # "or", "better", "differ" compare only when not said of one biologic alone.
-        compare = get("compare") + get("full_table") + (get("compare_needs_two") if len(bios) != 1 else [])
+        # "PRP vs microneedling" is not a comparison of biologics; "which is better?" is.
+        two = len(bios) >= 2 or (not bios and bool(get("selection")))
+        compare = get("compare") + get("full_table") + (get("compare_needs_two") if two else [])
         remembered = context.recent if context and len(context.recent) >= 2 else ()
         if bios and (len(bios) >= 2 or compare):
             chosen = tuple(b for b in self.all_biologics if b in bios) if len(bios) >= 2 else self.all_biologics
             base = ids(get("bio"), compare, function)
             self._compare_candidates(add, ex, chosen, base, aspects, ids, overlap_stems, get)
+            # "Why is secretome described as more physiological than exosomes?": the fact is in
+            # one biologic's own claims, which also name the other; Table 1 does not say it.
+            for bio in bios:
+                for aspect in self.kb.aspects:
+                    key = f"{bio}.{aspect}"
+                    if self.sections.overlap(key, overlap_stems) < tuning.MIN_SECTION_OVERLAP:
+                        continue
+                    if self.sections.overlap(f"compare.{aspect}", overlap_stems) >= tuning.MIN_SECTION_OVERLAP:
+                        continue
+                    mine = [h for h in get("bio") if h.value == bio]
+                    add(key, Slots((bio,), aspect), "biologic", ids(mine, function, aspects.get(aspect, [])), "selected")
             if len(bios) >= 2:  # "combine PRP with exosomes", "secretome or exosomes after laser?"
                 for scenario, group in scenarios.items():
                     consumed = base | ids(group, *aspects.values())
@@ -536,7 +549,10 @@ class Matcher:
                 if aspect not in aspects and self.sections.overlap(key, overlap_stems) >= tuning.MIN_SECTION_OVERLAP:
                     add(key, Slots(chosen, aspect), "compare", base, "section")
         if not aspects:
-            add("compare.all", Slots(chosen), "compare", base | ids(get("overview")), "compare")
+            # Two biologics named, nothing asked of them: a summary, unless a section says more.
+            asked_to_compare = bool(get("compare") or get("compare_needs_two") or get("overview"))
+            prior = "compare" if asked_to_compare else "compare_unasked"
+            add("compare.all", Slots(chosen), "compare", base | ids(get("overview")), prior)
 
     def _phrase_candidates(
         self, ex: Extraction, bios: list[str], context: Frame | None, out: dict[tuple, Candidate], asked: bool
@@ -678,8 +694,11 @@ class Matcher:
             # "which ref" in a question about content asks for a reference: it counts.
             social = all(h.kind in SOCIAL_KINDS and h.kind != "sources" for h in group)
             asking = self._asks(ex, start)
+            idiom = end - start >= 2 and any(h.kind in ("topic", "scenario") for h in group)
             if all(h.generic_only for h in group) and asking and any(h.kind in ("aspect", "overview") for h in group):
                 m = 1.0  # "What actually is MSC secretome?" after a story: the words that ask
+            elif all(h.generic_only for h in group) and idiom:
+                m = 1.0  # "have in common" names a topic though each word is everyday
             elif all(h.generic_only for h in group) or social or (conversational and not used):
                 m = 0.0
             elif all(h.kind in FUNCTION_KINDS for h in group):
@@ -692,7 +711,13 @@ class Matcher:
                 or (h.kind == "aspect" and h.concept.weight < 0.9)
                 for h in group
             )
-            if used:
+            if used and all(h.kind in ("compare", "compare_needs_two", *FUNCTION_KINDS) for h in used) and any(
+                h.kind in ("aspect", "scenario", "topic") and h.concept.weight >= 0.9 for h in group
+            ):
+                # "evidence hierarchy" is both a comparison word and an aspect cue: a comparison of
+                # another aspect uses the first and leaves the question's aspect unanswered.
+                explained += m * tuning.UNUSED_CUE_CREDIT
+            elif used:
                 explained += m * max(h.strength for h in used)
                 if any(_defines(h, section) and h.concept.weight >= 0.9 for h in used):
                     owned.update(range(start, end))

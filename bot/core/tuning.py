@@ -70,6 +70,7 @@ PRIOR = {
     "section": 0.95,
     "selected": 1.0,
     "scenario_of_named": 0.98,
+    "compare_unasked": 0.93,
 }
 # How much a candidate's score depends on its own text using the question's words.
 TEXT_MATCH_WEIGHT = 0.08

@@ -28,6 +28,7 @@ LIST_KEYS = (
     "generic",
     "personal",
     "clinical",
+    "qualifiers",
 )
 CHAT_KINDS = ("greeting", "thanks", "identity", "bye")
 VOCABULARY_KEYS = (*LIST_KEYS, "not_covered", "near_terms", "chat", "dialogue", "shorthand")
