@@ -26,7 +26,7 @@ PLACEHOLDER = "it"
 PRONOUNS = {"they": PLACEHOLDER, "them": PLACEHOLDER, "these": PLACEHOLDER, "those": PLACEHOLDER}
 # Kinds of hit that only shape a question ("which", "what about"): leaving one unused
 # costs little.
-FUNCTION_KINDS = frozenset({"followup", "selection"})
+FUNCTION_KINDS = frozenset({"followup", "selection", "compare_needs_two"})
 # Kinds of hit that say something about the conversation or the asker, not the topic:
 # they neither help nor hurt a candidate answer.
 SOCIAL_KINDS = frozenset(
@@ -270,30 +270,36 @@ class Lexicon:
             else:
                 j += 1
 
-        # Pass 3: terms of topics the review does not cover, matched as written. Such a term
-        # wins over a cue it overlaps unless the cue is longer ("dose response" is a cue of
-        # the review's gaps; "dose" alone is not covered).
+        # Pass 3: terms of topics the review does not cover, matched as written, with the
+        # biologics' names skipped ("how many PRP sessions" is "how many sessions"). Such a
+        # term wins over a cue it overlaps unless the cue is longer ("dose response" is a cue
+        # of the review's gaps; "dose" alone is not covered).
+        bio_at = {q for h in hits if h.kind == "bio" for q in range(h.start, h.end)}
+        keep = [q for q in range(len(tokens)) if q not in bio_at]
+        seen = tuple(tokens[q] for q in keep)
+        written = tuple(question.tokens[q] for q in keep)
         outside: list[int] = []
         topics: list[int] = []
-        p = 0
-        while p < len(tokens):
-            for n in range(min(self.max_n, len(tokens) - p), 0, -1):
-                topic = self.outside_phrases.get(tokens[p : p + n])
+        i = 0
+        while i < len(keep):
+            for n in range(min(self.max_n, len(keep) - i), 0, -1):
+                topic = self.outside_phrases.get(seen[i : i + n])
                 if topic is None:
-                    topic = self.outside_phrases.get(question.tokens[p : p + n])
+                    topic = self.outside_phrases.get(written[i : i + n])
                 if topic is None:
                     continue
-                overlapping = [h for h in hits if h.start < p + n and p < h.end]
+                where = keep[i : i + n]
+                overlapping = [h for h in hits if h.kind != "bio" and h.start <= where[-1] and where[0] < h.end]
                 if any(h.end - h.start > n for h in overlapping):
                     continue
                 hits = [h for h in hits if h not in overlapping]
-                outside.extend(range(p, p + n))
+                outside.extend(where)
                 if topic not in topics:
                     topics.append(topic)
-                p += n
+                i += n
                 break
             else:
-                p += 1
+                i += 1
 
         covered = {q for h in hits for q in range(h.start, h.end)} | set(outside)
         domain, unknown, numbers = [], [], []

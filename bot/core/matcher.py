@@ -409,12 +409,13 @@ class Matcher:
             self._compare_candidates(add, ex, chosen, base, aspects, ids, overlap_stems, get)
             # "Why is secretome described as more physiological than exosomes?": the fact is in
             # one biologic's own claims, which also name the other; Table 1 does not say it.
+            specific = self._specific_stems(ex, ids(*aspects.values(), compare))
             for bio in bios:
                 for aspect in self.kb.aspects:
                     key = f"{bio}.{aspect}"
-                    if self.sections.overlap(key, overlap_stems) < tuning.MIN_SECTION_OVERLAP:
+                    if self.sections.overlap(key, specific) < tuning.MIN_SECTION_OVERLAP:
                         continue
-                    if self.sections.overlap(f"compare.{aspect}", overlap_stems) >= tuning.MIN_SECTION_OVERLAP:
+                    if self.sections.says(f"compare.{aspect}", specific) >= tuning.MIN_SECTION_OVERLAP:
                         continue
                     mine = [h for h in get("bio") if h.value == bio]
                     add(key, Slots((bio,), aspect), "biologic", ids(mine, function, aspects.get(aspect, [])), "selected")
@@ -489,7 +490,7 @@ class Matcher:
                 )
             if get("selection"):  # "which of these knocks down MMPs": the one biologic whose claims say so
                 for aspect, group in aspects.items():
-                    if self.sections.overlap(f"compare.{aspect}", question_stems) >= tuning.MIN_SECTION_OVERLAP:
+                    if self.sections.says(f"compare.{aspect}", question_stems) >= tuning.MIN_SECTION_OVERLAP:
                         continue  # the comparison row already says it
                     said = [
                         b

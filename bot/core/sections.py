@@ -84,6 +84,7 @@ class Section:
     claim_stems: tuple[frozenset[str], ...]
     stems: frozenset[str]  # claims, quotes and labels together
     vocabulary: frozenset[str] = frozenset()  # stems plus the words people use to ask for it (cues)
+    shown: frozenset[str] = frozenset()  # stems of the claims' own text (what an answer prints)
 
 
 class Sections:
@@ -144,7 +145,8 @@ class Sections:
         claim_stems = tuple(_stems(list(claim_texts(c))) for c in claims)
         stems = frozenset().union(*claim_stems, _stems(labels))
         asked = stems | _stems([c.phrase for c in cues])
-        self.by_key[key] = Section(key, tuple(claims), claim_stems, stems, asked)
+        shown = _stems([c.text for c in claims])
+        self.by_key[key] = Section(key, tuple(claims), claim_stems, stems, asked, shown)
 
     def weight(self, stem_: str) -> float:
         return self.idf.get(stem_, self.default_idf)
@@ -159,6 +161,13 @@ class Sections:
         if section is None:
             return 0.0
         return sum(self.weight(s) for s in (stems & section.stems) - self.common)
+
+    def says(self, key: str, stems: set[str]) -> float:
+        """Like ``overlap``, counting only words the answer itself prints (not its quotes)."""
+        section = self.by_key.get(key)
+        if section is None:
+            return 0.0
+        return sum(self.weight(s) for s in (stems & section.shown) - self.common)
 
     def match(self, key: str, stems: set[str]) -> float:
         """The share (by idf) of the question's words that the section's text or cues use."""
