@@ -418,7 +418,9 @@ class Matcher:
                     if self.sections.says(f"compare.{aspect}", specific) >= tuning.MIN_SECTION_OVERLAP:
                         continue
                     mine = [h for h in get("bio") if h.value == bio]
-                    add(key, Slots((bio,), aspect), "biologic", ids(mine, function, aspects.get(aspect, [])), "selected")
+                    add(
+                        key, Slots((bio,), aspect), "biologic", ids(mine, function, aspects.get(aspect, [])), "selected"
+                    )
             if len(bios) >= 2:  # "combine PRP with exosomes", "secretome or exosomes after laser?"
                 for scenario, group in scenarios.items():
                     consumed = base | ids(group, *aspects.values())
@@ -708,12 +710,13 @@ class Matcher:
                 m = 1.0 * words
             m *= w
             describes = section.startswith("ref.") or all(
-                h.kind in ("scenario", "topic", "overview", "bio")
-                or (h.kind == "aspect" and h.concept.weight < 0.9)
+                h.kind in ("scenario", "topic", "overview", "bio") or (h.kind == "aspect" and h.concept.weight < 0.9)
                 for h in group
             )
-            if used and all(h.kind in ("compare", "compare_needs_two", *FUNCTION_KINDS) for h in used) and any(
-                h.kind in ("aspect", "scenario", "topic") and h.concept.weight >= 0.9 for h in group
+            if (
+                used
+                and all(h.kind in ("compare", "compare_needs_two", *FUNCTION_KINDS) for h in used)
+                and any(h.kind in ("aspect", "scenario", "topic") and h.concept.weight >= 0.9 for h in group)
             ):
                 # "evidence hierarchy" is both a comparison word and an aspect cue: a comparison of
                 # another aspect uses the first and leaves the question's aspect unanswered.
