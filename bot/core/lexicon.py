@@ -158,6 +158,11 @@ class Lexicon:
             if len(surname) >= 4:  # "Li" and "Lee" would collide with ordinary words
                 self._add(phrase_tokens(surname), Concept("author", str(ref.id), 0.9))
         self.max_n = max(len(k) for k in (*self.phrases, *self.bio_phrases, *self.outside_phrases))
+        # Phrase lengths by first word, longest first: each position tries only the lengths of
+        # phrases that can start there, so a long message costs what its words cost.
+        self._bio_lengths = _lengths_by_first(self.bio_phrases)
+        self._cue_lengths = _lengths_by_first(self.phrases)
+        self._outside_lengths = _lengths_by_first(self.outside_phrases)
 
         outside_words = {t for key in self.outside_phrases for t in key}
         words = set(self.generic) | self.cue_tokens | outside_words
@@ -176,6 +181,7 @@ class Lexicon:
         for word in sorted(w for w in (self.cue_words | self.domain) if len(w) >= 4 and not w.isdigit()):
             self._targets_by_length.setdefault(len(word), []).append(word)
         self._correct = lru_cache(maxsize=8192)(self._correct_uncached)
+        self.is_generic = lru_cache(maxsize=8192)(self._is_generic)  # type: ignore[method-assign]
 
     def _add_cues(self, kind: str, value: str, cues: tuple[Cue, ...]) -> None:
         for cue in cues:
@@ -192,12 +198,13 @@ class Lexicon:
             if concept not in bucket:
                 bucket.append(concept)
 
-    def is_generic(self, token: str) -> bool:
+    def _is_generic(self, token: str) -> bool:
         """Generic words and their other forms ("wants", "asked"), unless a cue uses that form."""
         return token in self.generic or (stem(token) in self._generic_stems and token not in self.cue_words)
 
     def clear_cache(self) -> None:
         self._correct.cache_clear()
+        self.is_generic.cache_clear()  # type: ignore[attr-defined]
 
     def correct(self, token: str) -> tuple[str, float]:
         """The known word ``token`` most likely means, and how sure (1.0 exact; 0 unknown)."""
@@ -237,8 +244,8 @@ class Lexicon:
         folded: list[tuple[str, int, int]] = []  # (token, start, end) in original positions
         i = 0
         while i < len(tokens):
-            for n in range(min(self.max_n, len(tokens) - i), 0, -1):
-                concept = self.bio_phrases.get(tokens[i : i + n])
+            for n in self._bio_lengths.get(tokens[i], ()):
+                concept = self.bio_phrases.get(tokens[i : i + n]) if i + n <= len(tokens) else None
                 if concept:
                     hits.append(Hit(concept, i, i + n, min(strength[i : i + n]), False))
                     folded.append((PLACEHOLDER if concept.kind == "bio" else "\0", i, i + n))
@@ -252,7 +259,9 @@ class Lexicon:
         # Pass 2: cue phrases over the folded sequence, longest match first.
         j = 0
         while j < len(folded):
-            for n in range(min(self.max_n, len(folded) - j), 0, -1):
+            for n in self._cue_lengths.get(folded[j][0], ()):
+                if j + n > len(folded):
+                    continue
                 window = folded[j : j + n]
                 key = tuple(w[0] for w in window)
                 concepts = self.phrases.get(key)
@@ -282,7 +291,10 @@ class Lexicon:
         topics: list[int] = []
         i = 0
         while i < len(keep):
-            for n in range(min(self.max_n, len(keep) - i), 0, -1):
+            lengths = sorted({*self._outside_lengths.get(seen[i], ()), *self._outside_lengths.get(written[i], ())})
+            for n in reversed(lengths):
+                if i + n > len(keep):
+                    continue
                 topic = self.outside_phrases.get(seen[i : i + n])
                 if topic is None:
                     topic = self.outside_phrases.get(written[i : i + n])
@@ -326,6 +338,13 @@ class Lexicon:
             weights,
             tuple(stem(t) for t in tokens),
         )
+
+
+def _lengths_by_first(phrases: dict[tuple[str, ...], object]) -> dict[str, tuple[int, ...]]:
+    lengths: dict[str, set[int]] = {}
+    for key in phrases:
+        lengths.setdefault(key[0], set()).add(len(key))
+    return {first: tuple(sorted(ns, reverse=True)) for first, ns in lengths.items()}
 
 
 def _is_bio(hits: list[Hit], position: int) -> bool:

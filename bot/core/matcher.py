@@ -68,6 +68,8 @@ class Candidate:
     focus: tuple[int, ...] = ()  # claims of the section that hold the question's specific words
     parts: tuple[Candidate, ...] = ()  # a question that asks two things: both answered
     rank: float = -1.0  # orders candidates: the score, nudged by how much of the question its text uses
+    consumed: frozenset[int] = field(default=frozenset(), compare=False)  # hit indexes it explains
+    section: str = field(default="", compare=False)  # the Sections key its text comes from
 
     @property
     def order(self) -> float:
@@ -180,7 +182,7 @@ class Matcher:
                 return Match(False, intent, slots, score, "not_covered", nearest, used, outside_topic=outside, **common)
             return Match(False, intent, slots, score, "unsure", suggestions, used, **common)
 
-        best = self._with_parts(ex, best, ranked)
+        best = self._focused(ex, self._with_parts(ex, best, ranked))
         rival = next((c for c in ranked[1:] if c.intent != best.intent), None)
         if (
             not best.parts
@@ -318,6 +320,7 @@ class Matcher:
         hits = list(ex.hits)
         idx = {id(h): i for i, h in enumerate(hits)}
         asked = self._asked(ex)
+        spans = self._spans(ex)
 
         def ids(*groups: list[Hit]) -> set[int]:
             return {idx[id(h)] for g in groups for h in g}
@@ -332,7 +335,7 @@ class Matcher:
             section: str | None = None,
         ) -> None:
             section = section if section is not None else intent
-            score, owned = self._score(ex, consumed, section, tuning.PRIOR[prior], numbers, asked)
+            score, owned = self._score(ex, consumed, section, tuning.PRIOR[prior], numbers, asked, spans)
             # The answer's own text should use the question's words: of two candidates that
             # explain the question equally, the one whose claims say "MMP" answers "which
             # of these knocks down MMPs".
@@ -342,9 +345,11 @@ class Matcher:
                 rank = score  # a follow-up's subject is what the conversation says, not word overlap
             key = (intent, slots)
             if key not in out or out[key].rank < rank:
-                focus = self.sections.focus(section, self._specific_stems(ex, consumed))
                 source = "context" if prior == "context" else "slots"
-                out[key] = Candidate(intent, slots, family, round(score, 1), source, owned, focus, rank=rank)
+                out[key] = Candidate(
+                    intent, slots, family, round(score, 1), source, owned, rank=rank,
+                    consumed=frozenset(consumed), section=section,
+                )
 
         by_kind: dict[str, list[Hit]] = {}
         for h in hits:
@@ -567,8 +572,8 @@ class Matcher:
         hair loss" look like a PRP question.
         """
         canonical = ex.canonical()
-        if not canonical:
-            return
+        if not canonical or len(ex.tokens) > tuning.MAX_PHRASE_TOKENS:
+            return  # a whole-question ratio says nothing about a long message
         # Words the knowledge base has never seen count against a phrase match too.
         known = len({p for h in ex.hits for p in range(h.start, h.end)}) + len(ex.domain)
         unknown_mass = tuning.UNKNOWN_WORD_MASS_WHEN_ASKED if asked else tuning.UNKNOWN_WORD_MASS
@@ -626,10 +631,14 @@ class Matcher:
             return best
         score = min(100.0, round(best.score + gain, 1))
         parts.sort(key=lambda p: min(p.owned, default=0))  # in the order they were asked
-        first = parts[0]
-        return Candidate(
-            first.intent, first.slots, first.family, score, first.source, frozenset(owned), first.focus, tuple(parts)
-        )
+        return replace(parts[0], score=score, owned=frozenset(owned), parts=tuple(parts))
+
+    def _focused(self, ex: Extraction, best: Candidate) -> Candidate:
+        """The order of claims to show, for the answer chosen (computed for it alone)."""
+        parts = tuple(self._focused(ex, p) for p in best.parts)
+        section = best.section or best.intent
+        focus = self.sections.focus(section, self._specific_stems(ex, set(best.consumed)))
+        return replace(best, focus=focus, parts=parts)
 
     def _joined(self, ex: Extraction, first: set[int], second: set[int]) -> bool:
         """Is there an "and", "plus", "also" (or "&", "+") between the two parts' cues?"""
@@ -667,6 +676,49 @@ class Matcher:
         used = {p for i in consumed for p in range(ex.hits[i].start, ex.hits[i].end)}
         return {ex.stems[p] for p in self._content_positions(ex) if p not in used}
 
+    def _spans(self, ex: Extraction) -> tuple[_Span, ...]:
+        """What every candidate's score needs from the question, computed once per question."""
+        grouped: dict[tuple[int, int], list[tuple[int, Hit]]] = {}
+        for i, h in enumerate(ex.hits):
+            grouped.setdefault((h.start, h.end), []).append((i, h))
+        bio_positions = {p for h in ex.hits if h.kind in ("bio", "near") for p in range(h.start, h.end)}
+        spans = []
+        for (start, end), items in grouped.items():
+            group = [h for _, h in items]
+            # A biologic named while setting the scene is still what the question is about.
+            w = 1.0 if any(h.kind == "bio" for h in group) else max(ex.weight(p) for p in range(start, end))
+            # Words are the unit of mass: "no downtime" weighs as much as "bride wedding".
+            words = max(
+                1, sum(not self.lexicon.is_generic(ex.tokens[p]) and p not in bio_positions for p in range(start, end))
+            )
+            generic = all(h.generic_only for h in group)
+            conversational = any(h.kind == "more" for h in group)  # "explain", "why"
+            # "which ref" in a question about content asks for a reference: it counts.
+            social = all(h.kind in SOCIAL_KINDS and h.kind != "sources" for h in group)
+            idiom = end - start >= 2 and any(h.kind in ("topic", "scenario") for h in group)
+            if generic and self._asks(ex, start) and any(h.kind in ("aspect", "overview") for h in group):
+                m = 1.0  # "What actually is MSC secretome?" after a story: the words that ask
+            elif generic and idiom:
+                m = 1.0  # "have in common" names a topic though each word is everyday
+            elif generic or social:
+                m = 0.0
+            elif all(h.kind in FUNCTION_KINDS for h in group):
+                m = 0.3
+            else:
+                m = 1.0 * words
+            describes = all(
+                h.kind in ("scenario", "topic", "overview", "bio") or (h.kind == "aspect" and h.concept.weight < 0.9)
+                for h in group
+            )
+            strong_question = any(h.kind in ("aspect", "scenario", "topic") and h.concept.weight >= 0.9 for h in group)
+            spans.append(
+                _Span(
+                    start, end, tuple(items), m * w, 0.0 if conversational else m * w, describes, strong_question,
+                    max(h.concept.weight for h in group), tuple(ex.stems[start:end]),
+                )
+            )
+        return tuple(spans)
+
     def _score(
         self,
         ex: Extraction,
@@ -675,48 +727,20 @@ class Matcher:
         prior: float,
         numbers: tuple[int, ...] = (),
         asked: bool = False,
+        spans: tuple[_Span, ...] | None = None,
     ) -> tuple[float, frozenset[int]]:
         """How much of the question the candidate explains, times how sure each cue is."""
-        spans: dict[tuple[int, int], list[tuple[int, Hit]]] = {}
-        for i, h in enumerate(ex.hits):
-            spans.setdefault((h.start, h.end), []).append((i, h))
+        has = self.sections.has
         mass = explained = 0.0
         owned: set[int] = set()
-        bio_positions = {p for h in ex.hits if h.kind in ("bio", "near") for p in range(h.start, h.end)}
         section_words = 0
-        for (start, end), items in spans.items():
-            group = [h for _, h in items]
-            used = [h for i, h in items if i in consumed]
-            # A biologic named while setting the scene is still what the question is about.
-            w = 1.0 if any(h.kind == "bio" for h in group) else max(ex.weight(p) for p in range(start, end))
-            # Words are the unit of mass: "no downtime" weighs as much as "bride wedding".
-            words = max(
-                1, sum(not self.lexicon.is_generic(ex.tokens[p]) and p not in bio_positions for p in range(start, end))
-            )
-            conversational = any(h.kind == "more" for h in group)  # "explain", "why"
-            # "which ref" in a question about content asks for a reference: it counts.
-            social = all(h.kind in SOCIAL_KINDS and h.kind != "sources" for h in group)
-            asking = self._asks(ex, start)
-            idiom = end - start >= 2 and any(h.kind in ("topic", "scenario") for h in group)
-            if all(h.generic_only for h in group) and asking and any(h.kind in ("aspect", "overview") for h in group):
-                m = 1.0  # "What actually is MSC secretome?" after a story: the words that ask
-            elif all(h.generic_only for h in group) and idiom:
-                m = 1.0  # "have in common" names a topic though each word is everyday
-            elif all(h.generic_only for h in group) or social or (conversational and not used):
-                m = 0.0
-            elif all(h.kind in FUNCTION_KINDS for h in group):
-                m = 0.3
-            else:
-                m = 1.0 * words
-            m *= w
-            describes = section.startswith("ref.") or all(
-                h.kind in ("scenario", "topic", "overview", "bio") or (h.kind == "aspect" and h.concept.weight < 0.9)
-                for h in group
-            )
+        for span in spans if spans is not None else self._spans(ex):
+            used = [h for i, h in span.items if i in consumed]
+            m = span.mass_used if used else span.mass_unused
             if (
                 used
+                and span.strong_question
                 and all(h.kind in ("compare", "compare_needs_two", *FUNCTION_KINDS) for h in used)
-                and any(h.kind in ("aspect", "scenario", "topic") and h.concept.weight >= 0.9 for h in group)
             ):
                 # "evidence hierarchy" is both a comparison word and an aspect cue: a comparison of
                 # another aspect uses the first and leaves the question's aspect unanswered.
@@ -724,23 +748,22 @@ class Matcher:
             elif used:
                 explained += m * max(h.strength for h in used)
                 if any(_defines(h, section) and h.concept.weight >= 0.9 for h in used):
-                    owned.update(range(start, end))
-            elif m and describes and all(self.sections.has(section, ex.stems[p]) for p in range(start, end)):
+                    owned.update(range(span.start, span.end))
+            elif m and (span.describes or section.startswith("ref.")) and all(has(section, s) for s in span.stems):
                 # "collagen" names a scenario, but a mechanism claim that says "collagen"
                 # explains it too. An unused *aspect* cue ("evidence") stays unexplained:
                 # it says what kind of answer was asked for.
                 explained += m * tuning.SECTION_WORD_CREDIT
                 section_words += 1
             else:
-                weight = max(h.concept.weight for h in group)
-                explained += m * (1 - weight * (1 - tuning.UNUSED_CUE_CREDIT))
+                explained += m * (1 - span.weight * (1 - tuning.UNUSED_CUE_CREDIT))
             mass += m
         for pos in ex.domain:
             w = ex.weight(pos)
             mass += w
             if pos in numbers:
                 explained += w
-            elif self.sections.has(section, ex.stems[pos]):
+            elif has(section, ex.stems[pos]):
                 explained += w * tuning.SECTION_WORD_CREDIT
                 section_words += 1
             else:
@@ -763,6 +786,21 @@ class Matcher:
         else:
             quality = tuning.SECTION_ONLY_QUALITY
         return 100.0 * coverage * quality * prior, frozenset(owned)
+
+
+@dataclass(frozen=True)
+class _Span:
+    """Hits over the same words, with what scoring needs of them precomputed."""
+
+    start: int
+    end: int
+    items: tuple[tuple[int, Hit], ...]  # (hit index, hit)
+    mass_used: float
+    mass_unused: float
+    describes: bool  # names a thing a section's text may also say (not a kind of answer)
+    strong_question: bool  # a strong aspect, scenario or topic cue
+    weight: float
+    stems: tuple[str, ...]
 
 
 def _defines(hit: Hit, section: str) -> bool:

@@ -73,6 +73,7 @@ class Normalised:
         return self.sentence[position] in self.asking
 
 
+@lru_cache(maxsize=16384)
 def fold_spelling(token: str) -> str:
     if len(token) < 6:
         return token  # your, four, rise, wise: too short to be a variant ending

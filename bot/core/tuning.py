@@ -58,6 +58,10 @@ MAX_PARTS = 3
 # explains it better, so both are answered (no "and" needed).
 TIE = 1.0
 
+# Example phrasings are compared with the whole question only up to this many words: the
+# ratio of a long message to a five-word example is noise, and it costs the most.
+MAX_PHRASE_TOKENS = 30
+
 # Priors break ties between different kinds of answer.
 PRIOR = {
     "reference": 1.0,
