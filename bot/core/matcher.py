@@ -268,9 +268,9 @@ class Matcher:
             and not any(h.start <= p < h.end for h in ex.of("ordinal"))
             and t not in self.lexicon.generic
         ]
-        chosen = numbers + ordinals
+        chosen = set(numbers + ordinals)  # "the first one": two words, one position
         if len(chosen) == 1 and not others:
-            return chosen[0]
+            return chosen.pop()
         return None
 
     def _personal(self, ex: Extraction) -> bool:

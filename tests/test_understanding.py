@@ -1,0 +1,165 @@
+"""Issue 9's promise: real questions get the part of the review that answers them.
+
+Examples here are the issue's own illustrations (not questions of a blind set): each
+checks a general behaviour, so a failure means a mechanism broke, not that one phrasing
+lost its cue.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def ask(pipeline, text, conversation="u"):
+    return pipeline.ask(text, conversation=conversation).answer
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("apa itu exosome", "exosomes.source"),
+        ("keamanan sekretom", "secretome.safety"),
+        ("mekanisme kerja eksosom", "exosomes.mechanism"),
+        ("setelah laser pakai apa", "scenario.post_laser"),
+        ("PRP aman gak dok?", "prp.safety"),
+    ],
+)
+def test_indonesian_questions_are_understood_and_answered_in_english(pipeline, kb, question, intent):
+    answer = ask(pipeline, question)
+    assert answer.answered and answer.intent == intent
+    note = kb.languages[0].reply_note
+    text = "\n".join("".join(s.text for s in line) for line in answer.lines)
+    assert note in text  # one Indonesian line says why the answer is in English
+
+
+def test_indonesian_comparison(pipeline):
+    answer = ask(pipeline, "bedanya PRP dan secretome")
+    assert answer.intent == "compare.all" and answer.slots.biologics == ("prp", "secretome")
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("do exosomes act on NF-kB?", "exosomes.mechanism"),
+        ("is umbilical cord MSC secretome special?", "secretome.mechanism"),
+        ("what role do microRNAs play in exosomes", "exosomes.mechanism"),
+        ("what did the split-face trials of exosomes find", "exosomes.evidence"),
+        ("which of these knocks down MMPs", "exosomes.mechanism"),
+        ("which ref is the split face study", "refs.lookup"),
+    ],
+)
+def test_a_question_naming_a_fact_finds_the_claim_that_holds_it(pipeline, question, intent):
+    answer = ask(pipeline, question)
+    assert answer.answered and answer.intent == intent
+
+
+def test_everyday_words_do_not_sink_an_in_scope_question(pipeline):
+    assert ask(pipeline, "how do exosomes rejuvenate skin").answered
+    assert ask(pipeline, "what can I offer someone who only accepts her own tissue").intent == "scenario.autologous"
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("PRP for hair loss", "hair loss"),
+        ("how many PRP sessions are needed", "sessions"),
+        ("how long do exosome results last", "how long results last"),
+        ("is exosome therapy FDA approved?", "agencies"),
+        ("botox or fillers for crow's feet", "other cosmetic treatments"),
+    ],
+)
+def test_out_of_scope_says_what_the_review_does_not_discuss(pipeline, question, topic):
+    answer = ask(pipeline, question)
+    assert not answer.answered and answer.reason == "not_covered"
+    text = "\n".join("".join(s.text for s in line) for line in answer.lines)
+    assert topic in text and "does not address this question" not in text
+    assert answer.title == "Not covered" and text.count("Not covered") == 0  # said once, in the title
+
+
+def test_in_the_domain_but_unclear_asks_instead_of_refusing(pipeline):
+    answer = ask(pipeline, "exosomes vibe check")
+    assert answer.reason == "unsure" and answer.suggestions
+    assert "Not covered" not in answer.title
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("is PRF safe", "PRF"),
+        ("stem cell injections for wrinkles", "cells themselves"),
+        ("best biologic after a chemical peel", "chemical peels"),
+    ],
+)
+def test_near_but_different_terms_say_so_and_offer_the_nearest(pipeline, question, named):
+    answer = ask(pipeline, question)
+    assert not answer.answered and answer.reason == "near"
+    text = " ".join("".join(s.text for s in line) for line in answer.lines)
+    assert named in text and answer.suggestions
+
+
+def test_personal_medical_advice_is_flagged_then_answered_from_the_review(pipeline, kb):
+    answer = ask(pipeline, "should I get exosomes after my laser?")
+    assert answer.answered
+    assert kb.messages["personal_advice"] in "".join(s.text for s in answer.lines[0])
+    pregnant = ask(pipeline, "should I get PRP, I'm pregnant")
+    assert not pregnant.answered and pregnant.reason == "not_covered"
+    assert kb.messages["personal_advice"] in " ".join("".join(s.text for s in ln) for ln in pregnant.lines)
+
+
+@pytest.mark.parametrize(("text", "kind"), [("hi", "greeting"), ("thanks!", "thanks"), ("who are you?", "identity")])
+def test_small_talk_gets_a_friendly_line(pipeline, text, kind):
+    answer = ask(pipeline, text)
+    assert answer.reason == "chat" and not answer.answered and "Not covered" not in answer.title
+
+
+def test_junk_is_never_a_confident_answer(pipeline):
+    for junk in ("%' OR '%'='", "' OR 1=1 --", "))))", "a or b", "<script>alert(1)</script>"):
+        assert not ask(pipeline, junk).answered
+
+
+def test_more_and_sources_refer_to_the_last_answer(pipeline):
+    first = ask(pipeline, "exosome safety", "m")
+    sources = ask(pipeline, "sources for that", "m")
+    assert sources.answered and set(sources.citations) == set(first.citations)
+    assert len(sources.citations) < 16
+    more = ask(pipeline, "tell me more", "m")
+    assert more.reason == "nothing_more" or more.answered
+
+
+def test_compare_them_uses_the_biologics_of_the_last_turns(pipeline):
+    ask(pipeline, "how does PRP work", "c")
+    ask(pipeline, "what about exosomes?", "c")
+    both = ask(pipeline, "compare them", "c")
+    assert both.intent == "compare.all" and both.slots.biologics == ("prp", "exosomes")
+    rows = ask(pipeline, "compare them on safety", "c")
+    assert rows.intent == "compare.safety" and rows.slots.biologics == ("prp", "exosomes")
+
+
+@pytest.mark.parametrize("pick", ["1", "1.", "the first", "first one", "option 1"])
+def test_a_suggestion_is_picked_by_number_or_ordinal(pipeline, pick):
+    offered = ask(pipeline, "exosomes vibe check", ("p", pick))
+    assert offered.suggestions
+    picked = ask(pipeline, pick, ("p", pick))
+    assert picked.answered and picked.answer_id == offered.suggestions[0].answer_id
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("how to minimise downtime after laser", "scenario.downtime"),
+        ("sEVs evidence", "exosomes.evidence"),
+        ("MSC-CM w/ microneedling - any RCTs?", "secretome.best_use+secretome.evidence"),
+        ("tx options for a pt who wants her own tissue only", "scenario.autologous"),
+    ],
+)
+def test_british_spelling_and_abbreviations(pipeline, question, intent):
+    assert ask(pipeline, question).intent == intent
+
+
+def test_a_story_with_the_question_at_the_end(pipeline):
+    story = (
+        "Bit of background: I run a small clinic and we do a lot of fractional resurfacing. "
+        "Patients keep asking about add-ons and I want to get this right. "
+        "What does the review say works best after laser?"
+    )
+    assert ask(pipeline, story).intent == "scenario.post_laser"
