@@ -89,7 +89,7 @@ def test_generated_items_have_exactly_one_defensible_answer(kb):
         ({"explanation": "y" * 200}, "explanation"),
         ({"explanation": "a\nb\nc\nd"}, "explanation"),
         ({"refs": (99,)}, "refs"),
-        ({"refs": ()}, "refs"),
+        ({"refs": ()}, "quote"),  # no numbers and no quote: nothing to cite
         ({"topic": "astrology"}, "topic"),
         ({"difficulty": 7}, "difficulty"),
     ],
@@ -103,8 +103,8 @@ def test_invalid_quiz_item_in_yaml_is_reported_with_file_entry_field(kb_copy):
     path = kb_copy / "quiz.yaml"
     path.write_text(
         path.read_text().replace(
-            "- {id: m02, topic: mechanism, biologic: exosomes, difficulty: 2, answer: 2",
-            "- {id: m02, topic: mechanism, biologic: exosomes, difficulty: 2, answer: 9",
+            "    answer: 2\n    explanation: Exosomes' microRNA cargo",
+            "    answer: 9\n    explanation: Exosomes' microRNA cargo",
         )
     )
     with pytest.raises(KnowledgeError) as info:

@@ -15,7 +15,8 @@ EVIDENCE_LEVELS = ("strong", "moderate", "emerging")
 # Where in the review a quote comes from. The Results section's three subsections are
 # named after their biologic; "Table 1"/"Table 2" are the review's two tables (which print
 # no reference numbers); "Gaps" is "Remaining Gaps and Future Directions"; "Statements"
-# are the funding and conflict-of-interest notes at the end.
+# are the funding and conflict-of-interest notes at the end; "References" is the review's
+# reference list (quiz items about a cited paper quote its title there).
 SECTIONS = (
     "Abstract",
     "Introduction",
@@ -32,6 +33,7 @@ SECTIONS = (
     "Conclusion",
     "Acknowledgments",
     "Statements",
+    "References",
 )
 # A quote is an anchor a clinician can find and read at a glance, not a paragraph.
 MAX_QUOTE_WORDS = 30

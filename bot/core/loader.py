@@ -34,7 +34,7 @@ from bot.core.knowledge import (
     Statement,
     Topic,
 )
-from bot.core.quiz import QuizBank, QuizItem, generate_items, item_problems
+from bot.core.quiz import QuizBank, QuizItem, Shared, generate_items, item_problems
 from bot.core.words_loader import read_glossary, read_vocabulary
 
 FILES = (
@@ -82,7 +82,20 @@ MESSAGE_KEYS = (
 )
 # `refs: review` marks a claim the review makes without reference numbers.
 REVIEW = "review"
-QUIZ_FIELDS = ("id", "topic", "biologic", "difficulty", "answer", "refs", "question", "options", "explanation")
+QUIZ_FIELDS = (
+    "id",
+    "topic",
+    "biologic",
+    "subject",
+    "difficulty",
+    "answer",
+    "refs",
+    "quote",
+    "question",
+    "options",
+    "contrasts",
+    "explanation",
+)
 
 
 @dataclass(frozen=True)
@@ -343,7 +356,7 @@ def load_knowledge(directory: str | Path) -> Knowledge:
     vocabulary = read_vocabulary(_Reader(problems, "vocabulary.yaml"), raw["vocabulary.yaml"], targets | set(topics))
     languages = tuple(read_glossary(_Reader(problems, name), raw[name]) for name in LANGUAGE_FILES)
     messages = _messages(raw["messages.yaml"], problems)
-    authored, quiz_topics, generated_topics = _quiz(raw["quiz.yaml"], problems, valid)
+    authored, quiz_topics, generated_topics, shared = _quiz(raw["quiz.yaml"], problems, valid, biologics)
 
     kb = Knowledge(
         version=messages.get("version", "unknown"),
@@ -362,13 +375,20 @@ def load_knowledge(directory: str | Path) -> Knowledge:
     if not problems:
         problems.extend(_contradictory_vocabulary(kb))
     if not problems:
-        generated = generate_items(kb, generated_topics)
+        generated = generate_items(kb, generated_topics, shared)
         for item in generated:
             problems += [
                 Problem("comparison.yaml/scenarios.yaml", f"generated quiz item {item.id}", fld, msg)
                 for fld, msg in item_problems(item, valid, quiz_topics)
             ]
-        kb.extra["quiz"] = QuizBank.build(authored, generated, quiz_topics)
+        kb.extra["quiz"] = bank = QuizBank.build(authored, generated, quiz_topics, shared)
+        # Exactly one option per item that the review supports (bot.core.quizcheck).
+        from bot.core.quizcheck import facts_of, fidelity_problems
+
+        problems += [
+            Problem("quiz.yaml" if item_id in {i.id for i in authored} else "quiz.yaml (generated)", item_id, f, m)
+            for item_id, f, m in fidelity_problems(bank.items, facts_of(kb))
+        ]
         # Imported here: the collision check needs the phrase matcher, which needs a Knowledge.
         from bot.core.collisions import example_collisions
 
@@ -577,10 +597,15 @@ def _topics(data: dict, problems: list[Problem], valid: set[int]) -> dict[str, T
     return out
 
 
-def _quiz(data: dict, problems: list[Problem], valid: set[int]) -> tuple[list[QuizItem], tuple[str, ...], dict]:
+def _quiz(
+    data: dict, problems: list[Problem], valid: set[int], biologics: dict
+) -> tuple[list[QuizItem], tuple[str, ...], dict, list[Shared]]:
     r = _Reader(problems, "quiz.yaml", valid)
     topics = r.texts(data.get("topics"), "topics", "-")
     generated_topics = r.mapping(data.get("generated_topics"), "generated_topics", "-")
+    from bot.core.quizcheck import TOPIC_SOURCES
+
+    subjects = {*biologics, *TOPIC_SOURCES}
     items: list[QuizItem] = []
     for entry, raw in r.entries(data.get("items"), "items"):
         r.only(raw, QUIZ_FIELDS, entry, "-")
@@ -591,6 +616,24 @@ def _quiz(data: dict, problems: list[Problem], valid: set[int]) -> tuple[list[Qu
         if isinstance(difficulty, bool) or not isinstance(difficulty, int):
             r.problem(entry, "difficulty", f"expected 1, 2 or 3, got {difficulty!r}")
             difficulty = 2
+        biologic = raw.get("biologic")
+        if biologic is not None and biologic not in biologics:
+            r.problem(entry, "biologic", f"unknown biologic {biologic!r}")
+        subject = r.texts(raw.get("subject"), entry, "subject", required=False)
+        for name in subject:
+            if name not in subjects:
+                known = ", ".join([*biologics, *TOPIC_SOURCES])
+                r.problem(entry, "subject", f"unknown subject {name!r} (known: {known})")
+        contrasts = []
+        for i, c in enumerate(r.seq(raw.get("contrasts"), entry, "contrasts", required=False)):
+            c = r.mapping(c, entry, f"contrasts[{i}]")
+            r.only(c, ("option", "quote"), entry, f"contrasts[{i}]")
+            option = c.get("option")
+            if isinstance(option, bool) or not isinstance(option, int):
+                r.problem(entry, f"contrasts[{i}].option", f"expected an option index, got {option!r}")
+                continue
+            for quote in r.quotes(c.get("quote"), entry, f"contrasts[{i}].quote"):
+                contrasts.append((option, quote))
         item = QuizItem(
             id=entry,
             topic=r.text(raw.get("topic"), entry, "topic"),
@@ -601,15 +644,35 @@ def _quiz(data: dict, problems: list[Problem], valid: set[int]) -> tuple[list[Qu
             ),
             answer=answer,
             explanation=r.text(raw.get("explanation"), entry, "explanation"),
-            refs=r.refs(raw.get("refs"), entry, "refs"),
+            refs=r.claim_refs(raw.get("refs"), entry, "refs"),
             difficulty=difficulty,
-            biologic=raw.get("biologic"),
+            biologic=biologic,
+            quotes=r.quotes(raw.get("quote"), entry, "quote"),
+            subject=subject,
+            contrasts=tuple(contrasts),
         )
         for fld, msg in item_problems(item, valid, topics):
-            if (msg != "empty text" and "without citation" not in msg and answer != -1) or fld != "answer":
+            # A bad answer index is reported once; a missing quote already by r.quotes.
+            if ((msg != "empty text" and answer != -1) or fld != "answer") and fld != "quote":
                 r.problem(entry, fld, msg)
         items.append(item)
-    return items, topics, generated_topics
+    shared = []
+    for i, raw in enumerate(r.seq(data.get("shared"), "shared", "-", required=False)):
+        raw = r.mapping(raw, f"shared[{i}]", "-")
+        r.only(raw, ("row", "cell", "also", "quote"), f"shared[{i}]", "-")
+        cell, also = r.text(raw.get("cell"), f"shared[{i}]", "cell"), r.texts(raw.get("also"), f"shared[{i}]", "also")
+        for bio in (cell, *also):
+            if bio and bio not in biologics:
+                r.problem(f"shared[{i}]", "cell/also", f"unknown biologic {bio!r}")
+        shared.append(
+            Shared(
+                r.text(raw.get("row"), f"shared[{i}]", "row"),
+                cell,
+                also,
+                r.quotes(raw.get("quote"), f"shared[{i}]", "quote"),
+            )
+        )
+    return items, topics, generated_topics, shared
 
 
 def _contradictory_vocabulary(kb: Knowledge) -> list[Problem]:

@@ -57,6 +57,7 @@ _FOLD = {**_DASHES, **_SINGLE, **_DOUBLE, **_DROP}
 _BRACKET = re.compile(r"\[(\d+(?:\s*[-,]\s*\d+)*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[(\"'])")
 _TABLE_TITLE = re.compile(r"^Table (\d+):")
+_REFERENCE_ENTRY = re.compile(r"(?:^|\s)(\d{1,3})\.\s+[A-Z]")
 
 
 def fold(text: str) -> str:
@@ -104,6 +105,10 @@ class Hit:
         """The numbers the review prints in the quoted sentence(s), or failing that in
         the paragraph: what a claim resting on this quote may cite."""
         p = self.paragraph
+        if p.section == "References":
+            # A quote from the reference list (a cited paper's title) rests on that entry.
+            entries = list(_REFERENCE_ENTRY.finditer(p.text, 0, self.start + 1))
+            return {int(entries[-1].group(1))} if entries else set()
         found: set[int] = set()
         for start, end in p.sentences:
             if start < self.end and self.start < end:
@@ -244,6 +249,11 @@ def located_claims(kb: Knowledge) -> Iterator[tuple[str, str, str, Claim]]:
             yield "topics.yaml", topic.id, f"claims[{i}]", claim
     for i, statement in enumerate(kb.review.statements):
         yield "references.yaml", "review", f"statements[{i}]", statement.claim
+    # Authored quiz items: the explanation and the quote that makes the answer right.
+    # (Generated items reuse the cells and rationales above.)
+    for item in kb.quiz.items:
+        if not item.generated:
+            yield "quiz.yaml", item.id, "", item.claim
 
 
 def check_claim(source: Source, claim: Claim, file: str, entry: str, field: str) -> list[Problem]:
@@ -251,7 +261,7 @@ def check_claim(source: Source, claim: Claim, file: str, entry: str, field: str)
     problems: list[Problem] = []
     allowed: set[int] = set()
     required: set[int] = set()
-    quote_field = "evidence.quote" if field == "evidence" else f"{field}.quote"
+    quote_field = f"{field}.quote" if field else "quote"
     for i, quote in enumerate(claim.quotes):
         where = f"{quote_field}[{i}]"
         hits = source.find(quote.text)
@@ -268,7 +278,7 @@ def check_claim(source: Source, claim: Claim, file: str, entry: str, field: str)
             required |= hit.numbers_at()
     if len(problems) or not claim.quotes:
         return problems  # numbers cannot be judged against quotes that are not there
-    refs_field = "evidence.refs" if field == "evidence" else f"{field}.refs"
+    refs_field = f"{field}.refs" if field else "refs"
     if claim.on_review and required:
         problems.append(
             Problem(file, entry, refs_field, f"says review, but the review cites {cite(required)} at the quote")
@@ -297,4 +307,7 @@ def check_knowledge(kb: Knowledge, source: Source) -> list[Problem]:
             problems.append(
                 Problem("references.yaml", "review", f"affiliations[{i}]", "not among the review's affiliations")
             )
+    from bot.core.quizcheck import source_problems
+
+    problems += [Problem("quiz.yaml", entry, fld, message) for entry, fld, message in source_problems(kb.quiz, source)]
     return problems

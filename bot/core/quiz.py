@@ -12,8 +12,7 @@ import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from bot.core.citations import cite, cite_review
-from bot.core.knowledge import Knowledge
+from bot.core.knowledge import Claim, Knowledge, Quote
 from bot.core.normalise import normalise
 
 # Telegram's poll limits, which every item must respect.
@@ -41,16 +40,34 @@ class QuizItem:
     difficulty: int = 2
     biologic: str | None = None
     generated: bool = False
-    # Set instead of refs when the item comes from a statement the review makes without
-    # reference numbers (a Table 1 cell, say): cited as the review, never borrowed numbers.
-    review_sections: tuple[str, ...] = ()
+    # The review's words that make the answer right, checked by `kb check --source`. With
+    # no refs the item rests on the review itself and is cited as "[review, Table 1]".
+    quotes: tuple[Quote, ...] = ()
+    # What the question is about, when that is not one biologic: the biologics or quiz
+    # topic whose facts no wrong option may repeat (see bot.core.quizcheck).
+    subject: tuple[str, ...] = ()
+    # Wrong options built on words the review uses only to say they do not apply
+    # ("rather than standalone biologics"), each with that quote.
+    contrasts: tuple[tuple[int, Quote], ...] = ()
+    # The Table 1 row a generated item asks about: its facts are what a wrong option is
+    # checked against ("excellent" preclinical data is not "excellent" safety).
+    aspect: str | None = None
 
     @property
     def correct_option(self) -> str:
         return self.options[self.answer]
 
+    @property
+    def claim(self) -> Claim:
+        """The explanation as a claim, so its quotes and numbers are checked like any other."""
+        return Claim(self.explanation, self.refs, self.quotes)
+
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        return self.subject or ((self.biologic,) if self.biologic else ())
+
     def explanation_with_citation(self) -> str:
-        return f"{self.explanation} {cite(self.refs) if self.refs else cite_review(self.review_sections)}"
+        return f"{self.explanation} {self.claim.citation()}"
 
     def shuffled(self, rng: random.Random) -> tuple[tuple[str, ...], int]:
         """Options in a random order and where the correct one landed."""
@@ -101,8 +118,8 @@ def item_problems(item: QuizItem, known_refs: Iterable[int], topics: Iterable[st
         )
     if explanation.count("\n") > EXPLANATION_LINE_BREAKS:
         out.append(("explanation", f"more than {EXPLANATION_LINE_BREAKS} line breaks"))
-    if not item.refs and not item.review_sections:
-        out.append(("refs", "claim without citation: give at least one reference number"))
+    if not item.refs and not item.quotes:
+        out.append(("quote", "no quote: give the review's words that make the answer right"))
     unknown = sorted(set(item.refs) - set(known_refs))
     if unknown:
         out.append(("refs", f"unknown reference(s) {unknown}"))
@@ -113,14 +130,42 @@ def item_problems(item: QuizItem, known_refs: Iterable[int], topics: Iterable[st
     return out
 
 
-def generate_items(kb: Knowledge, topic_of_aspect: Mapping[str, str]) -> list[QuizItem]:
+@dataclass(frozen=True)
+class Shared:
+    """A Table 1 cell the review also makes true of other biologics, with its words.
+
+    Table 1 gives each biologic one cell per row, but the rest of the review is less
+    exclusive: it credits secretome, too, with less erythema after laser. Asking "which
+    biologic is 'redness reduction'?" would then have two defensible answers, so such a
+    cell is never the subject of a generated item, nor a wrong option for the biologics
+    it also fits.
+    """
+
+    row: str
+    cell: str
+    also: tuple[str, ...]
+    quotes: tuple[Quote, ...]
+
+
+def row_source(cells: Iterable[Claim]) -> str:
+    """Where a comparison row comes from: "Table 1" only when every cell quotes it (the
+    regulatory row summarises the text, and Table 1 has no such row)."""
+    return "Table 1" if all(any(q.section == "Table 1" for q in c.quotes) for c in cells) else "Per the review"
+
+
+def generate_items(kb: Knowledge, topic_of_aspect: Mapping[str, str], shared: Iterable[Shared] = ()) -> list[QuizItem]:
     """Items from Table 1 and Table 2 with exactly one defensible answer each.
 
-    A row whose cells repeat (two biologics described the same way) or a scenario with
-    more than one recommended biologic would give two right answers, so it is skipped.
+    A row whose cells repeat (two biologics described the same way), a cell the review
+    also attaches to another biologic (``shared``) or a scenario with more than one
+    recommended biologic would give two right answers, so none of them is asked about;
+    a shared cell is not a wrong option for the biologics it also fits.
     """
     order = list(kb.comparison.hierarchy)
-    names = [kb.biologics[b].short if b != "secretome" else kb.biologics[b].name for b in order]
+    names = [display_name(kb, b) for b in order]
+    also: dict[tuple[str, str], set[str]] = {}
+    for s in shared:
+        also.setdefault((s.row, s.cell), set()).update(s.also)
     items: list[QuizItem] = []
     for row in kb.comparison.parameters:
         cells = [row.cells[b] for b in order]
@@ -129,36 +174,44 @@ def generate_items(kb: Knowledge, topic_of_aspect: Mapping[str, str]) -> list[Qu
         topic = topic_of_aspect.get(row.aspect)
         if topic is None:
             continue
+        where = row_source(cells)
         for i, bio in enumerate(order):
             cell = cells[i]
-            items.append(
-                QuizItem(
-                    id=f"t1-{row.aspect}-{bio}",
-                    topic=topic,
-                    question=f"Table 1, {row.label.lower()}: which biologic is “{cell.text}”?",
-                    options=tuple(names),
-                    answer=i,
-                    explanation=f"{row.label}: {names[i]} — {cell.text}.",
-                    refs=cell.refs,
-                    difficulty=2,
-                    biologic=bio,
-                    generated=True,
-                    review_sections=() if cell.refs else cell.sections,
+            if not also.get((row.aspect, bio)):
+                items.append(
+                    QuizItem(
+                        id=f"t1-{row.aspect}-{bio}",
+                        topic=topic,
+                        question=f"{where}, {row.label.lower()}: which biologic is “{cell.text}”?",
+                        options=tuple(names),
+                        answer=i,
+                        explanation=f"{row.label}: {names[i]} — {cell.text}.",
+                        refs=cell.refs,
+                        difficulty=2,
+                        biologic=bio,
+                        generated=True,
+                        quotes=cell.quotes,
+                        aspect=row.aspect,
+                    )
                 )
-            )
+            wrong = [j for j, other in enumerate(order) if j != i and bio not in also.get((row.aspect, other), ())]
+            if len(wrong) + 1 < MIN_OPTIONS:
+                continue
+            keep = sorted([i, *wrong])
             items.append(
                 QuizItem(
                     id=f"t1r-{row.aspect}-{bio}",
                     topic=topic,
-                    question=f"Table 1: what is the {row.label.lower()} of {names[i]}?",
-                    options=tuple(c.text for c in cells),
-                    answer=i,
+                    question=f"{where}, {row.label.lower()}: which entry is {names[i]}’s?",
+                    options=tuple(cells[j].text for j in keep),
+                    answer=keep.index(i),
                     explanation=f"{row.label} of {names[i]}: {cell.text}.",
                     refs=cell.refs,
                     difficulty=2,
                     biologic=bio,
                     generated=True,
-                    review_sections=() if cell.refs else cell.sections,
+                    quotes=cell.quotes,
+                    aspect=row.aspect,
                 )
             )
     for scenario in kb.scenarios.values():
@@ -177,10 +230,16 @@ def generate_items(kb: Knowledge, topic_of_aspect: Mapping[str, str]) -> list[Qu
                 difficulty=1,
                 biologic=scenario.choice[0],
                 generated=True,
-                review_sections=() if scenario.rationale.refs else scenario.rationale.sections,
+                quotes=scenario.rationale.quotes,
             )
         )
     return items
+
+
+def display_name(kb: Knowledge, bio: str) -> str:
+    """How options name a biologic: "PRP", "MSC secretome", "Exosomes"."""
+    b = kb.biologics[bio]
+    return b.name if bio == "secretome" else b.short
 
 
 @dataclass(frozen=True)
@@ -188,9 +247,16 @@ class QuizBank:
     items: tuple[QuizItem, ...]
     topics: tuple[str, ...]
     by_id: dict[str, QuizItem] = field(default_factory=dict)
+    shared: tuple[Shared, ...] = ()
 
     @classmethod
-    def build(cls, authored: Iterable[QuizItem], generated: Iterable[QuizItem], topics: Iterable[str]) -> QuizBank:
+    def build(
+        cls,
+        authored: Iterable[QuizItem],
+        generated: Iterable[QuizItem],
+        topics: Iterable[str],
+        shared: Iterable[Shared] = (),
+    ) -> QuizBank:
         items = list(authored)
         seen = {normalise(i.question).text for i in items}
         for item in generated:
@@ -198,7 +264,7 @@ class QuizBank:
             if key not in seen:
                 seen.add(key)
                 items.append(item)
-        return cls(tuple(items), tuple(topics), {i.id: i for i in items})
+        return cls(tuple(items), tuple(topics), {i.id: i for i in items}, tuple(shared))
 
     def select(self, topic: str | None = None, biologic: str | None = None) -> list[QuizItem]:
         return [
