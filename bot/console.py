@@ -8,11 +8,12 @@ clear message and loses nothing.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from typing import TextIO
 
 from bot.pipeline import Pipeline, Reply
-from bot.quizzing import QuizService, UnknownTopic
+from bot.quizzing import CONSOLE, QuizService, UnknownTopic
 
 CHAT_HELP = """Ask anything about PRP, MSC secretome or exosomes for aging skin, e.g.
   how does PRP work · exosomes evidence · PRP vs secretome safety · what after laser?
@@ -97,38 +98,52 @@ async def quiz(service: QuizService, topic: str, stdin: TextIO, stdout: TextIO, 
         try:
             round_ = await service.start(user, topic)
         except UnknownTopic as exc:
-            print(exc, file=stdout)
+            print(str(exc).replace(service.topics_text(), service.topics_text(CONSOLE)), file=stdout)
             return 2
         if not round_.items:
-            print("No questions on that topic yet. " + service.topics_text(), file=stdout)
+            print("No questions on that topic yet. " + service.topics_text(CONSOLE), file=stdout)
             return 2
         print(
-            f"Quiz: {len(round_.items)} questions on {round_.label}. Answer with the option number; q quits.",
+            f"Quiz: {len(round_.items)} questions on {round_.label}. "
+            "Answer with the option's number or letter (2, 2., b or B)); q quits.",
             file=stdout,
         )
         while (item := round_.current) is not None:
             options, correct = item.shuffled(service.rng)
             print(f"\nQ{round_.position + 1}/{len(round_.items)}. {item.question}", file=stdout)
-            for n, option in enumerate(options, 1):
-                print(f"  {n}. {option}", file=stdout)
-            choice = await _ask_number(stdin, stdout, len(options))
+            for n, option in enumerate(options):
+                print(f"  {n + 1}. ({chr(ord('a') + n)}) {option}", file=stdout)
+            choice = await _ask_choice(stdin, stdout, len(options))
             if choice is None:
                 print("Stopped; your answers so far are saved.", file=stdout)
                 return 0
-            ok = choice - 1 == correct
+            ok = choice == correct
             await service.answer(user, round_, ok)
             verdict = "Correct." if ok else f"Not quite — the answer is: {options[correct]}."
             print(f"{verdict} {item.explanation_with_citation()}", file=stdout)
-        print(
-            "\n" + QuizService.summary(round_).replace("/quiz", "regenbot quiz").replace("/score", "score"), file=stdout
-        )
-        print(await service.score_text(user), file=stdout)
+        weak = await service.weakest_topic(user)
+        print("\n" + QuizService.summary(round_, weak, CONSOLE), file=stdout)
+        print(await service.score_text(user, commands=CONSOLE), file=stdout)
         again = await _readline(stdin, stdout, "Another round? [y/N] ")
         if not again or again.strip().lower() not in ("y", "yes"):
             return 0
 
 
-async def _ask_number(stdin: TextIO, stdout: TextIO, count: int) -> int | None:
+_CHOICE = re.compile(r"^\(?\s*([0-9]+|[a-z])\s*[.):]?$")
+
+
+def parse_choice(text: str, count: int) -> int | None:
+    """The option a trainee meant, 0-based: "3", "3.", "3)", "c", "C)", "(c)" -> 2."""
+    m = _CHOICE.match(text.strip().lower())
+    if not m:
+        return None
+    token = m.group(1)
+    index = int(token) - 1 if token.isdigit() else ord(token) - ord("a")
+    return index if 0 <= index < count else None
+
+
+async def _ask_choice(stdin: TextIO, stdout: TextIO, count: int) -> int | None:
+    last = chr(ord("a") + count - 1)
     while True:
         line = await _readline(stdin, stdout, "answer> ")
         if line is None:
@@ -136,6 +151,9 @@ async def _ask_number(stdin: TextIO, stdout: TextIO, count: int) -> int | None:
         text = line.strip().lower()
         if text in ("q", "quit", "/quit"):
             return None
-        if text.isdigit() and 1 <= int(text) <= count:
-            return int(text)
-        print(f"Please answer with a number from 1 to {count} (or q to stop).", file=stdout)
+        choice = parse_choice(text, count)
+        if choice is not None:
+            return choice
+        print(
+            f"Please answer with a number from 1 to {count} or a letter from a to {last} (or q to stop).", file=stdout
+        )

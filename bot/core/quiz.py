@@ -332,6 +332,67 @@ def score(history: list[tuple[str, bool]], bank: QuizBank, progress: Mapping[str
     return Score(len(history), sum(c for _, c in history), streak, by_topic, due)
 
 
+@dataclass(frozen=True)
+class TopicMastery:
+    """How far a trainee has got with one topic: Leitner boxes and answers."""
+
+    topic: str
+    items: int  # in the bank
+    boxes: tuple[int, ...]  # items in box 1, 2, ... TOP_BOX
+    correct: int
+    answered: int
+
+    @property
+    def seen(self) -> int:
+        return sum(self.boxes)
+
+    @property
+    def weakness(self) -> tuple[float, float]:
+        """Lower is weaker: smoothed accuracy, then how high the topic's items sit."""
+        mean_box = sum(b * n for b, n in enumerate(self.boxes, 1)) / self.seen if self.seen else 0.0
+        return (self.correct + 1) / (self.answered + 2), mean_box
+
+
+def mastery(
+    bank: QuizBank, progress: Mapping[str, Progress], history: Iterable[tuple[str, bool]]
+) -> list[TopicMastery]:
+    """Every topic of the bank, in the bank's order, with the trainee's boxes and answers."""
+    boxes: dict[str, list[int]] = {t: [0] * TOP_BOX for t in bank.topics}
+    for item_id, state in progress.items():
+        item = bank.by_id.get(item_id)
+        if item is not None and state.box > 0 and item.topic in boxes:
+            boxes[item.topic][state.box - 1] += 1
+    answers: dict[str, list[int]] = {t: [0, 0] for t in bank.topics}
+    for item_id, correct in history:
+        item = bank.by_id.get(item_id)
+        if item is not None and item.topic in answers:
+            answers[item.topic][0] += int(correct)
+            answers[item.topic][1] += 1
+    sizes: dict[str, int] = {}
+    for item in bank.items:
+        sizes[item.topic] = sizes.get(item.topic, 0) + 1
+    return [TopicMastery(t, sizes.get(t, 0), tuple(boxes[t]), *answers[t]) for t in bank.topics]
+
+
+def weakest(topics: Iterable[TopicMastery]) -> TopicMastery | None:
+    """The answered topic a trainee should practise next."""
+    answered = [t for t in topics if t.answered]
+    return min(answered, key=lambda t: t.weakness) if answered else None
+
+
+def due_schedule(bank: QuizBank, progress: Mapping[str, Progress], now: float) -> tuple[int, list[float]]:
+    """How many items are due now, and when each of the others falls due (soonest first)."""
+    due_now, later = 0, []
+    for item_id, state in progress.items():
+        if item_id not in bank.by_id or state.box == 0:
+            continue
+        if state.due(now):
+            due_now += 1
+        else:
+            later.append(state.last_seen + BOX_INTERVALS[state.box])
+    return due_now, sorted(later)
+
+
 def resolve_topic(text: str, bank: QuizBank, kb: Knowledge) -> tuple[str | None, str | None] | None:
     """'/quiz exosomes' -> (None, 'exosomes'); '/quiz evidence' -> ('evidence', None);
     '' -> (None, None); anything unknown -> None."""
@@ -351,6 +412,11 @@ def resolve_topic(text: str, bank: QuizBank, kb: Knowledge) -> tuple[str | None,
         "limits": "limitations",
         "mechanisms": "mechanism",
         "moa": "mechanism",
+        "method": "methods",
+        "search": "methods",
+        "gap": "gaps",
+        "future": "gaps",
+        "future directions": "gaps",
     }
     topic = aliases.get(words, words.replace(" ", "_"))
     if topic in bank.topics:

@@ -1,0 +1,100 @@
+"""Daily reminders (issue 14 point 3): parsing /remind, and when a reminder next falls."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.core.reminders import Request, Schedule, due_text, parse_request, parse_time, parse_zone
+
+
+def ts(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("07:30", (7, 30)),
+        ("7:30", (7, 30)),
+        ("7.30", (7, 30)),
+        ("19h30", (19, 30)),
+        ("7am", (7, 0)),
+        ("7:30pm", (19, 30)),
+        ("12am", (0, 0)),
+        ("12pm", (12, 0)),
+        ("7", None),
+        ("24:00", None),
+        ("7:60", None),
+        ("13pm", None),
+        ("noon", None),
+    ],
+)
+def test_times(text, expected):
+    assert parse_time(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Asia/Jakarta", "Asia/Jakarta"),
+        ("asia/makassar", "Asia/Makassar"),
+        ("WITA", "Asia/Makassar"),
+        ("UTC", "UTC"),
+        ("gmt", "UTC"),
+        ("+7", "+07:00"),
+        ("UTC+07:00", "+07:00"),
+        ("GMT-3", "-03:00"),
+        ("+0530", "+05:30"),
+        ("+00:00", "UTC"),
+        ("+15", None),
+        ("Mars/Olympus", None),
+    ],
+)
+def test_zones(text, expected):
+    assert parse_zone(text) == expected
+
+
+def test_requests():
+    assert parse_request([]) == Request("status")
+    assert parse_request(["off"]) == Request("off")
+    assert parse_request(["on"]) == Request("first_use")
+    assert parse_request(["07:30"]) == Request("set", 7, 30, None)
+    assert parse_request(["7:30", "pm", "Asia/Jakarta"]) == Request("set", 19, 30, "Asia/Jakarta")
+    assert parse_request(["08:00", "UTC+8"]) == Request("set", 8, 0, "+08:00")
+    for bad in (["tomorrow"], ["8"], ["08:00", "Atlantis"]):
+        message = parse_request(bad)
+        assert isinstance(message, str) and "/remind 07:30 Asia/Jakarta" in message and "/remind off" in message
+
+
+def test_next_reminder_is_the_next_local_time():
+    jakarta = Schedule(7, 30, "Asia/Jakarta")  # UTC+7, no daylight saving
+    before = ts("2026-03-02T07:29:00+07:00")
+    assert jakarta.next_after(before) == ts("2026-03-02T07:30:00+07:00")
+    assert jakarta.next_after(ts("2026-03-02T07:30:00+07:00")) == ts("2026-03-03T07:30:00+07:00")
+    offset = Schedule(20, 0, "-03:00")
+    assert offset.next_after(ts("2026-03-02T23:00:00+00:00")) == ts("2026-03-03T20:00:00-03:00")
+
+
+def test_daylight_saving_keeps_the_wall_clock_time():
+    berlin = Schedule(8, 0, "Europe/Berlin")
+    winter = berlin.next_after(ts("2026-03-27T12:00:00+01:00"))  # clocks go forward on 29 March
+    summer = berlin.next_after(winter)
+    assert datetime.fromtimestamp(winter, timezone.utc).hour == 7  # 08:00 CET
+    assert datetime.fromtimestamp(summer, timezone.utc).hour == 6  # 08:00 CEST, the next day
+    assert summer - winter == 23 * 3600
+
+
+def test_one_message_a_day_even_after_a_change_of_time():
+    schedule = Schedule(18, 0, "UTC")
+    sent_this_morning = ts("2026-03-02T08:00:00+00:00")
+    # Moved from 08:00 to 18:00 after today's reminder: the next one is tomorrow at 18:00.
+    assert schedule.next_after(ts("2026-03-02T09:00:00+00:00"), not_on=sent_this_morning) == ts(
+        "2026-03-03T18:00:00+00:00"
+    )
+
+
+def test_reminder_text_names_the_command():
+    assert due_text(4) == "4 items due — /quiz"
+    assert due_text(1) == "1 item due — /quiz"
