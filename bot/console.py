@@ -122,7 +122,8 @@ async def quiz(service: QuizService, topic: str, stdin: TextIO, stdout: TextIO, 
             verdict = "Correct." if ok else f"Not quite — the answer is: {options[correct]}."
             print(f"{verdict} {item.explanation_with_citation()}", file=stdout)
         weak = await service.weakest_topic(user)
-        print("\n" + QuizService.summary(round_, weak, CONSOLE), file=stdout)
+        summary = QuizService.summary(round_.correct, len(round_.items), round_.label, weak, CONSOLE)
+        print("\n" + summary, file=stdout)
         print(await service.score_text(user, commands=CONSOLE), file=stdout)
         again = await _readline(stdin, stdout, "Another round? [y/N] ")
         if not again or again.strip().lower() not in ("y", "yes"):

@@ -168,12 +168,11 @@ class QuizService:
         return "\n".join(lines)
 
     @staticmethod
-    def summary(round_: Round, weak: TopicMastery | None = None, commands: Commands = TELEGRAM) -> str:
+    def summary(
+        correct: int, total: int, label: str, weak: TopicMastery | None = None, commands: Commands = TELEGRAM
+    ) -> str:
         """The closing message of a round: the score, what comes next, real commands only."""
-        lines = [
-            f"Round finished: {round_.correct}/{len(round_.items)} correct on {round_.label}. "
-            "Missed items come back in your next round."
-        ]
+        lines = [f"Round finished: {correct}/{total} correct on {label}. Missed items come back in your next round."]
         if weak is not None:
             lines.append(_weakest_line(weak, commands))
         more = f"{commands.quiz} for another round"

@@ -102,14 +102,13 @@ def test_weakest_topic_prefers_low_accuracy_then_low_boxes(kb):
     assert weakest(mastery(bank, {}, [])) is None
 
 
-def test_round_summary_names_the_weakest_topic_and_real_commands(kb):
-    from bot.core.quiz import Round, TopicMastery
+def test_round_summary_names_the_weakest_topic_and_real_commands():
+    from bot.core.quiz import TopicMastery
 
-    round_ = Round(list(kb.quiz.items[:5]), "evidence", position=5, correct=3)
     weak = TopicMastery("best_use", 6, (1, 0, 0, 0, 0), 0, 1)
-    telegram = QuizService.summary(round_, weak, TELEGRAM)
+    telegram = QuizService.summary(3, 5, "evidence", weak, TELEGRAM)
     assert telegram.startswith("Round finished: 3/5 correct on evidence.")
     assert "Weakest topic: best use (0/1 right) — /quiz best_use" in telegram
     assert telegram.endswith("/quiz for another round, /score for your progress.")
-    console = QuizService.summary(round_, weak, CONSOLE)
+    console = QuizService.summary(3, 5, "evidence", weak, CONSOLE)
     assert "regenbot quiz best_use" in console and "score" not in console

@@ -98,3 +98,55 @@ def test_one_message_a_day_even_after_a_change_of_time():
 def test_reminder_text_names_the_command():
     assert due_text(4) == "4 items due — /quiz"
     assert due_text(1) == "1 item due — /quiz"
+
+
+class FakeBot:
+    """Records what would be sent; a chat in ``blocked`` answers 403, one in ``down`` a network error."""
+
+    def __init__(self, blocked=(), down=()) -> None:
+        self.sent: list[tuple[int, str]] = []
+        self.blocked, self.down = set(blocked), set(down)
+
+    async def send_message(self, chat_id: int, text: str, **_: object) -> None:
+        from telegram.error import Forbidden, NetworkError
+
+        if chat_id in self.blocked:
+            raise Forbidden("Forbidden: bot was blocked by the user")
+        if chat_id in self.down:
+            raise NetworkError("connection reset")
+        self.sent.append((chat_id, text))
+
+
+async def test_sweep_sends_only_when_due_once_a_day_and_drops_blocked_trainees(tmp_path, kb):
+    from bot.querylog.rounds import QuizDB
+    from bot.quizzing import QuizService
+    from bot.telegram.reminders import SweepResult, sweep_once
+    from tests.test_quiz_progress import MemoryStore
+
+    now = ts("2026-03-02T08:00:10+00:00")
+    db = QuizDB(tmp_path / "q.sqlite3")
+    await db.open()
+    service = QuizService(kb, MemoryStore(), clock=lambda: now)  # type: ignore[arg-type]
+    item = kb.quiz.items[0]
+    for user in (1, 3, 4, 5):
+        await service.record(user, item, False, now - 3600)  # box 1: due
+    await service.record(2, item, True, now - 3600)  # box 2: due tomorrow
+    at_eight = Schedule(8, 0, "UTC")
+    for user in (1, 2, 3, 4, 5):
+        await db.set_reminder(f"p{user}", user, 8, 0, "UTC", at_eight.next_after(now - 86400))
+    await db.reschedule("p4", ts("2026-03-02T04:00:00+00:00"), None)  # 4 h late: the bot was down
+    bot = FakeBot(blocked={3}, down={5})
+    result = await sweep_once(bot, db, service, now)  # type: ignore[arg-type]
+    assert bot.sent == [(1, "1 item due — /quiz\n(Daily at 08:00 UTC; /remind off stops these.)")]
+    assert (result.sent, result.nothing_due, result.unsubscribed, result.too_late, result.failed) == (1, 1, 1, 1, 1)
+    assert await db.reminder("p3") is None  # blocked the bot: unsubscribed, chat id deleted
+    tomorrow = ts("2026-03-03T08:00:00+00:00")
+    assert (await db.reminder("p1")).next_at == tomorrow and (await db.reminder("p1")).last_sent == now
+    assert (await db.reminder("p2")).next_at == tomorrow and (await db.reminder("p4")).next_at == tomorrow
+    assert (await db.reminder("p5")).next_at < now  # a network error: tried again at the next sweep
+    bot.down.clear()
+    await sweep_once(bot, db, service, now + 60)  # type: ignore[arg-type]
+    assert [chat for chat, _ in bot.sent] == [1, 5]
+    later = await sweep_once(bot, db, service, now + 3600)  # type: ignore[arg-type]
+    assert later == SweepResult()  # one a day: nothing more today
+    await db.close()

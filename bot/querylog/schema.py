@@ -96,9 +96,84 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX quiz_answers_user_time ON quiz_answers(user_pseudonym, created_at);
         """,
     ),
+    # 4 and 5 belong to another branch (query-log reliability); numbers are never reused.
+    (
+        6,
+        "quiz rounds and their polls, so a round survives a restart; answers per poll for group boards",
+        """
+        CREATE TABLE quiz_rounds (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            user_pseudonym TEXT NOT NULL,
+            chat_key TEXT NOT NULL,
+            group_chat_id INTEGER,
+            label TEXT NOT NULL,
+            items TEXT NOT NULL,
+            position INTEGER NOT NULL DEFAULT 0,
+            correct INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'finished', 'stopped', 'replaced')),
+            updated_at REAL NOT NULL
+        );
+        CREATE INDEX quiz_rounds_chat ON quiz_rounds(chat_key, state);
+        CREATE INDEX quiz_rounds_user ON quiz_rounds(user_pseudonym);
+        CREATE TABLE quiz_polls (
+            poll_id TEXT PRIMARY KEY,
+            round_id INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            item_id TEXT NOT NULL,
+            correct_option INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX quiz_polls_round ON quiz_polls(round_id);
+        CREATE TABLE quiz_poll_answers (
+            poll_id TEXT NOT NULL,
+            user_pseudonym TEXT NOT NULL,
+            round_id INTEGER NOT NULL,
+            correct INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (poll_id, user_pseudonym)
+        );
+        CREATE INDEX quiz_poll_answers_round ON quiz_poll_answers(round_id);
+        CREATE INDEX quiz_poll_answers_user ON quiz_poll_answers(user_pseudonym);
+        """,
+    ),
+    (
+        7,
+        "daily quiz reminders (opt-in) and each trainee's time zone",
+        """
+        CREATE TABLE quiz_reminders (
+            user_pseudonym TEXT PRIMARY KEY,
+            chat_id INTEGER NOT NULL,
+            hour INTEGER NOT NULL CHECK (hour BETWEEN 0 AND 23),
+            minute INTEGER NOT NULL CHECK (minute BETWEEN 0 AND 59),
+            zone TEXT NOT NULL,
+            next_at REAL NOT NULL,
+            last_sent REAL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX quiz_reminders_next ON quiz_reminders(next_at);
+        CREATE TABLE quiz_zones (
+            user_pseudonym TEXT PRIMARY KEY,
+            zone TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """,
+    ),
 )
 LATEST = MIGRATIONS[-1][0]
-USER_TABLES = ("queries", "quiz_answers", "feedback", "quiz_progress")
+# Tables with a user_pseudonym and a created_at: what /forget and retention reach. A quiz
+# reminder holds the one raw id the bot keeps (a private chat to send to), so /forget,
+# /remind off, a blocked bot and retention all delete it.
+USER_TABLES = (
+    "queries",
+    "quiz_answers",
+    "feedback",
+    "quiz_progress",
+    "quiz_rounds",
+    "quiz_poll_answers",
+    "quiz_reminders",
+    "quiz_zones",
+)
 
 
 def now_iso() -> str:

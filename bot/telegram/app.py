@@ -32,9 +32,10 @@ from bot.core.context import ContextStore
 from bot.core.knowledge import Knowledge
 from bot.pipeline import Pipeline
 from bot.querylog.progress import ProgressStore
+from bot.querylog.rounds import QuizDB
 from bot.querylog.writer import QueryLog
-from bot.quizzing import QuizService
-from bot.telegram import admin, commands, errors, inline, questions, quiz
+from bot.quizzing import QuizService, clock_from_env
+from bot.telegram import admin, commands, errors, inline, questions, quiz, reminders
 from bot.telegram.ratelimit import UserRateLimiter
 from bot.telegram.request import RetryingRequest
 from bot.telegram.services import Services
@@ -63,9 +64,12 @@ def handlers() -> list[tuple[BaseHandler, int]]:
         (CommandHandler("ask", questions.on_ask_command), 0),
         (CommandHandler("forget", commands.on_forget), 0),
         # Quiz: /quiz [topic] sends native quiz polls; answers arrive as PollAnswer updates.
+        # The "/quiz TOPIC" button under a summary comes before the other buttons' handler.
         (CommandHandler("quiz", quiz.on_quiz), 0),
         (CommandHandler("score", quiz.on_score), 0),
+        (CommandHandler("remind", reminders.on_remind), 0),
         (PollAnswerHandler(quiz.on_poll_answer), 0),
+        (CallbackQueryHandler(quiz.on_button, pattern=f"^{quiz.BUTTON_PREFIX}"), 0),
         # Maintainers only (REGENBOT_ADMIN_IDS); others get a polite refusal.
         (CommandHandler("gaps", admin.on_gaps), 0),
         (CommandHandler("stats", admin.on_stats), 0),
@@ -105,8 +109,8 @@ def build_application(settings: Settings, kb: Knowledge, *, webhook: bool = Fals
         pipeline=Pipeline(kb, sink=qlog, contexts=ContextStore()),
         qlog=qlog,
         limiter=UserRateLimiter(),
-        quiz=QuizService(kb, ProgressStore(qlog)),
-        quiz_state=quiz.QuizState(),
+        quiz=QuizService(kb, ProgressStore(qlog), clock=clock_from_env()),
+        quiz_state=quiz.QuizState(db=QuizDB(qlog.path)),
     )
     for handler, group in handlers():
         application.add_handler(handler, group=group)
@@ -117,6 +121,8 @@ def build_application(settings: Settings, kb: Knowledge, *, webhook: bool = Fals
 async def _post_init(application: Application) -> None:
     svc: Services = application.bot_data["services"]
     await svc.qlog.open()
+    await svc.quiz_state.store.open()  # open rounds and reminders, as the last run left them
+    reminders.schedule_sweep(application)
     me = await application.bot.get_me()
     svc.bot_username = me.username or ""
     await application.bot.set_my_commands(commands.bot_commands())
@@ -125,6 +131,7 @@ async def _post_init(application: Application) -> None:
 
 async def _post_shutdown(application: Application) -> None:
     svc: Services = application.bot_data["services"]
+    await svc.quiz_state.store.close()
     await svc.qlog.close()
     log.info("regenbot stopped; query log flushed (%d written, %d pending)", svc.qlog.written, svc.qlog.pending)
 

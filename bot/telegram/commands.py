@@ -20,7 +20,8 @@ MENU = (
     ("refs", "All 16 references of the review"),
     ("ref", "One full reference: /ref 11"),
     ("quiz", "Quiz yourself: /quiz, /quiz exosomes, /quiz evidence"),
-    ("score", "Your quiz score and what to review"),
+    ("score", "Your quiz progress by topic and what is due when"),
+    ("remind", "A daily reminder when quiz items are due: /remind 07:30"),
     ("ask", "Ask in a group: /ask how does PRP work"),
     ("forget", "Delete everything logged about you"),
 )

@@ -4,7 +4,8 @@ The real bot talks to it over HTTP through TELEGRAM_API_URL, exactly as it would
 api.telegram.org: form-encoded bodies (objects as JSON strings), multipart for
 documents, the {"ok": ..., "result"|"description"} envelope. It rejects what Telegram
 rejects (4096-character messages, bad HTML, 64-byte callback_data, poll limits, more
-than 50 inline results) and can inject 429 (retry_after), 502 and slow answers.
+than 50 inline results, more than 20 messages a minute to one group, sends to a user who
+blocked the bot) and can inject 429 (retry_after), 502 and slow answers.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from tests.support.telegram_html import EntityParseError, parse_html, utf16_len
 
 BOT_ID = 7000001
 BOT_USERNAME = "regen_test_bot"
+# Telegram allows a bot about 20 messages a minute in one group.
+GROUP_MESSAGES_PER_MINUTE = 20
+SENDING = ("sendMessage", "sendPoll", "sendDocument")
 
 
 class ApiError(Exception):
@@ -67,6 +71,8 @@ class State:
     poll_chats: dict[str, int] = field(default_factory=dict)
     cond: threading.Condition = field(default_factory=threading.Condition)
     webhook: str = ""
+    blocked: set[int] = field(default_factory=set)
+    group_sends: dict[int, deque] = field(default_factory=lambda: defaultdict(deque))
 
 
 def _user(user_id: int, name: str = "Dr") -> dict[str, Any]:
@@ -192,17 +198,21 @@ class FakeTelegram:
             {"inline_query": {"id": f"iq{time.monotonic_ns()}", "from": _user(user_id), "query": query, "offset": ""}}
         )
 
+    def block(self, user_id: int) -> None:
+        """The user blocks the bot: sends to their chat fail with 403 from now on."""
+        self.state.blocked.add(user_id)
+
     def polls_for(self, chat_id: int) -> list[dict[str, Any]]:
         return [p for pid, p in self.state.polls.items() if self.state.poll_chats.get(pid) == chat_id]
 
-    def answer_poll(self, user_id: int, poll_id: str, option: int) -> None:
+    def answer_poll(self, user_id: int, poll_id: str, option: int, name: str = "Dr") -> None:
         poll = self.state.polls.get(poll_id) or {"options": [{"persistent_id": "x"}] * (option + 1)}
         persistent = poll["options"][option]["persistent_id"]
         self.push(
             {
                 "poll_answer": {
                     "poll_id": poll_id,
-                    "user": _user(user_id),
+                    "user": _user(user_id, name),
                     "option_ids": [option],
                     "option_persistent_ids": [persistent],
                 }
@@ -313,7 +323,22 @@ class FakeTelegram:
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             raise ApiError(404, f"Not Found: method {method} is not supported by the stand-in")
+        if method in SENDING and p.get("chat_id") is not None:
+            self._check_recipient(int(p["chat_id"]))
         return handler(p)
+
+    def _check_recipient(self, chat_id: int) -> None:
+        if chat_id in self.state.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id < 0:
+            with self.state.cond:
+                sends, now = self.state.group_sends[chat_id], time.monotonic()
+                while sends and now - sends[0] >= 60:
+                    sends.popleft()
+                if len(sends) >= GROUP_MESSAGES_PER_MINUTE:
+                    retry = int(60 - (now - sends[0])) + 1
+                    raise ApiError(429, f"Too Many Requests: retry after {retry}", retry)
+                sends.append(now)
 
     # Individual methods ------------------------------------------------------------------
 
