@@ -128,6 +128,8 @@ class Pipeline:
             answer = self.composer.more_for(match.act) or self.composer.nothing_more()
         elif match.reason == "sources" and match.act:
             answer = self.composer.sources_for(match.act) or self.composer.nothing_more()
+        elif match.reason == "quotes" and match.act:
+            answer = self.composer.quotes_for(match.act) or self.composer.nothing_more()
         else:
             answer = self.composer.compose(match)
         self._remember(conversation, previous, match, answer, text)

@@ -106,7 +106,7 @@ def test_question_with_citations_and_two_follow_ups(bot):
     first = wait_text(tg, 103, "Mechanism of action")
     assert "PDGF" in first and "[10-12]" in first and "Evidence: Strong" in first
     buttons = [b["callback_data"] for row in last_markup(tg, 103)["inline_keyboard"] for b in row]
-    assert buttons == ["f:+:prp-mechanism", "f:-:prp-mechanism"]
+    assert buttons == ["q:prp-mechanism", "a:cmp-mechanism", "f:+:prp-mechanism", "f:-:prp-mechanism"]
     tg.send_text(103, "and is it safe?")
     wait_text(tg, 103, "PRP — Safety")
     tg.send_text(103, "what about exosomes?")
@@ -415,3 +415,39 @@ def _get(httpx, url: str):
     except httpx.HTTPError:
         return None
     return response.json() if response.status_code == 200 else None
+
+
+def _last_with_buttons(tg: FakeTelegram, chat: int) -> dict | None:
+    """The server logs a call before it stores the message: wait for the stored one."""
+    try:
+        return tg.last_bot_message(chat)
+    except ValueError:
+        return None
+
+
+def test_more_source_and_compare_buttons(bot):
+    """The point first; the rest of the section, the review's own sentences and the same
+    aspect for all three biologics are each one tap away."""
+    tg, _, _ = bot
+    tg.send_text(131, "exosomes mechanism")
+    wait_text(tg, 131, "Exosomes — Mechanism of action")
+    message = tg.wait_for(lambda: next((m for m in [_last_with_buttons(tg, 131)] if m), None))
+    buttons = {b["text"]: b["callback_data"] for row in last_markup(tg, 131)["inline_keyboard"] for b in row}
+    assert {"More ▸", "Source", "Compare"} <= set(buttons)
+    assert all(len(data.encode()) <= 64 for data in buttons.values())
+    first = texts_to(tg, 131)[-1]
+    tg.press(131, message, buttons["More ▸"])
+    full = tg.wait_for(lambda: next((t for t in texts_to(tg, 131) if "Sources:" in t), None))
+    assert len(full) > len(first)
+    tg.press(131, message, buttons["Source"])
+    quotes = wait_text(tg, 131, "In the review's words")
+    assert "— Exosomes" in quotes and "“" in quotes
+    tg.press(131, message, buttons["Compare"])
+    wait_text(tg, 131, "PRP vs Secretome vs Exosomes — Mechanism of action")
+    before = len(tg.calls("answerCallbackQuery"))
+    tg.press(131, message, "q:exosomes-bogus")
+    tg.wait_for(lambda: len(tg.calls("answerCallbackQuery")) > before)
+    assert (
+        tg.calls("answerCallbackQuery")[-1].params.get("text")
+        == "That button has expired — please ask the question again."
+    )

@@ -123,7 +123,7 @@ class Sections:
             self._add(f"scenario.{sc.id}", [sc.rationale], [sc.label, sc.choice_label], sc.cues)
         for topic in kb.topics.values():
             self._add(topic.id, list(topic.claims), [topic.title], topic.cues)
-        self._add("review.about", [], list(review_texts(kb)))
+        self._add("review.about", [s.claim for s in kb.review.statements], list(review_texts(kb)))
         for number, ref in kb.references.items():
             self._add(f"ref.{number}", [], [ref.title])
 

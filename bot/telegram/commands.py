@@ -93,7 +93,7 @@ async def _by_id(update: Update, context: ContextTypes.DEFAULT_TYPE, answer_id: 
 
 
 async def on_about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _by_id(update, context, "about")
+    await _by_id(update, context, "about.f")  # the command asks for all of it
 
 
 async def on_refs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -14,6 +14,7 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.pipeline import Reply
 from bot.telegram.replies import send_reply
 from bot.telegram.services import services
 
@@ -129,6 +130,14 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         await query.answer()
         await send_reply(message, reply)
+        return
+    if kind == "q" and message is not None:
+        quotes = svc.pipeline.composer.quotes_for(rest)
+        if quotes is None:
+            await query.answer(EXPIRED_BUTTON)
+            return
+        await query.answer()
+        await send_reply(message, Reply(quotes, original or "", 0.0, False), buttons=False)
         return
     if kind == "f" and rest[:2] in ("+:", "-:") and svc.pipeline.composer.parse_answer_id(rest[2:]):
         helpful = rest[0] == "+"

@@ -1,8 +1,10 @@
 """Send a pipeline Reply to Telegram: HTML messages plus the right buttons.
 
-Buttons carry short callback data (``a:<answer id>`` for "did you mean",
-``f:+:<answer id>`` / ``f:-:<answer id>`` for feedback), always within Telegram's
-64-byte limit; an answer id that would not fit gets no button rather than a broken one.
+Buttons carry short callback data, always within Telegram's 64-byte limit (an answer id
+that would not fit gets no button rather than a broken one):
+``a:<answer id>`` answers that id ("did you mean", "More", "Compare"), ``q:<answer id>``
+shows the review's sentences behind an answer ("Source"), ``f:+:<answer id>`` /
+``f:-:<answer id>`` record feedback.
 """
 
 from __future__ import annotations
@@ -30,6 +32,15 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
             if data:
                 rows.append([InlineKeyboardButton(s.label[:BUTTON_TEXT_LIMIT], callback_data=data)])
     elif answer.answered and answer.answer_id:
+        actions = []
+        if answer.more and (data := callback("a", answer.more)):
+            actions.append(InlineKeyboardButton("More ▸", callback_data=data))
+        if answer.claims and (data := callback("q", answer.answer_id)):
+            actions.append(InlineKeyboardButton("Source", callback_data=data))
+        if compare_id := _compare_id(answer):
+            actions.append(InlineKeyboardButton("Compare", callback_data=compare_id))
+        if actions:
+            rows.append(actions)
         up, down = callback("f:+", answer.answer_id), callback("f:-", answer.answer_id)
         if up and down:
             rows.append(
@@ -39,6 +50,14 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
                 ]
             )
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _compare_id(answer) -> str | None:
+    """A single-biologic answer on one aspect offers the same aspect for all three."""
+    slots = answer.slots
+    if len(slots.biologics) != 1 or not slots.aspect or "+" in (answer.intent or ""):
+        return None
+    return callback("a", f"cmp-{slots.aspect}")
 
 
 async def send_reply(message: Message, reply: Reply, *, buttons: bool = True) -> list[Message]:
