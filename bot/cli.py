@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import getpass
 import json
@@ -18,10 +19,12 @@ import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TextIO
 
 from bot.config import ConfigError, load_settings
 from bot.core.loader import KnowledgeError, load_knowledge
 from bot.pipeline import DEFAULT_KNOWLEDGE_DIR, Pipeline, Reply
+from bot.querylog.schema import QueryLogUnusable
 
 EXIT_USAGE = 2
 
@@ -32,6 +35,20 @@ class UsageError(Exception):
 
 def knowledge_dir(args: argparse.Namespace) -> Path:
     return Path(args.knowledge or os.environ.get("REGENBOT_KNOWLEDGE") or DEFAULT_KNOWLEDGE_DIR)
+
+
+def safe_stdin() -> TextIO:
+    """Standard input that cannot raise on bad bytes: anything undecodable becomes U+FFFD.
+
+    A pasted note or a replayed log with one broken byte must not end the session (or,
+    with surrogateescape, smuggle unencodable text into the query log).
+    """
+    stdin = sys.stdin
+    reconfigure = getattr(stdin, "reconfigure", None)
+    if reconfigure is not None:
+        with contextlib.suppress(ValueError, OSError):
+            reconfigure(encoding="utf-8", errors="replace")
+    return stdin
 
 
 def local_user() -> str:
@@ -67,7 +84,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     """A console conversation through the same pipeline as Telegram."""
     from bot.console import chat
 
-    return with_logged_pipeline(args, lambda pipeline: chat(pipeline, sys.stdin, sys.stdout, local_user()))
+    return with_logged_pipeline(args, lambda pipeline: chat(pipeline, safe_stdin(), sys.stdout, local_user()))
 
 
 def cmd_quiz(args: argparse.Namespace) -> int:
@@ -78,7 +95,7 @@ def cmd_quiz(args: argparse.Namespace) -> int:
 
     async def body(pipeline: Pipeline) -> int:
         service = QuizService(pipeline.kb, ProgressStore(pipeline.sink))  # type: ignore[arg-type]
-        return await quiz(service, " ".join(args.topic), sys.stdin, sys.stdout, local_user())
+        return await quiz(service, " ".join(args.topic), safe_stdin(), sys.stdout, local_user())
 
     return with_logged_pipeline(args, body)
 
@@ -93,7 +110,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     async def body(pipeline: Pipeline) -> int:
         if question == "-":
-            for n, line in enumerate(sys.stdin):
+            for n, line in enumerate(safe_stdin()):
                 reply = pipeline.ask(line.rstrip("\n"), conversation=("stdin", n), frontend="ask", user=user)
                 pipeline.forget(("stdin", n))
                 _print_reply(reply, args.json)
@@ -168,11 +185,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _open_log_db() -> sqlite3.Connection:
-    from bot.querylog.schema import connect
+    from bot.querylog.schema import check_shared_memory, connect
 
     settings = load_settings()
     if not settings.db_path.exists():
         raise UsageError(f"no query log yet at {settings.db_path} (set REGENBOT_DB, or ask the bot something first)")
+    check_shared_memory(settings.db_path)
     return connect(settings.db_path)
 
 
@@ -306,6 +324,22 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _database_problem(exc: sqlite3.Error) -> str:
+    """One line a maintainer can act on, for a query log SQLite refuses to read or write."""
+    from bot.querylog.schema import is_corrupt
+
+    try:
+        where = str(load_settings().db_path)
+    except ConfigError:
+        where = "REGENBOT_DB"
+    if is_corrupt(exc):
+        return (
+            f"the query log {where} is damaged ({exc}); the next `regenbot run`, `chat` or `ask` moves it aside "
+            "and starts a fresh one (`sqlite3 FILE .recover` may rescue its rows)"
+        )
+    return f"cannot read the query log {where}: {exc}"
+
+
 # -- parser -----------------------------------------------------------------------------
 
 
@@ -386,6 +420,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"regenbot: configuration error: {exc}", file=sys.stderr)
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
+    except QueryLogUnusable as exc:
+        print(f"regenbot: cannot use the query log: {exc}", file=sys.stderr)
+    except sqlite3.Error as exc:
+        print(f"regenbot: {_database_problem(exc)}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -6,12 +6,14 @@ Plain SQL over the same file the bot writes; nothing here runs in the answer pat
 from __future__ import annotations
 
 import csv
+import os
 import re
 import sqlite3
+import stat
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from bot.pipeline import Pipeline
 
@@ -144,10 +146,18 @@ def export_csv(conn: sqlite3.Connection, target: Path, since: str | None = None)
     where, args = ("WHERE created_at >= ?", [since]) if since else ("", [])
     rows = conn.execute(f"SELECT {', '.join(EXPORT_COLUMNS)} FROM queries {where} ORDER BY id", args)
     count = 0
-    with target.open("w", newline="", encoding="utf-8") as fh:
+    with _private_text_file(target) as fh:
         writer = csv.writer(fh)
         writer.writerow(EXPORT_COLUMNS)
         for row in rows:
             writer.writerow(list(row))
             count += 1
     return count
+
+
+def _private_text_file(target: Path) -> IO[str]:
+    """Open ``target`` for writing, readable by its owner only: an export is a copy of the log."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_CREAT
+    return os.fdopen(fd, "w", newline="", encoding="utf-8")

@@ -36,11 +36,9 @@ async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     user = update.effective_user
     if user is not None and svc.is_admin(user.id):
         return True
-    log.warning(
-        "refused maintainer command %r from user %s",
-        (update.message.text or "")[:20] if update.message else "",
-        svc.qlog.pseudonymize(user.id if user else None),
-    )
+    # Only the command word: its arguments are free text and may hold anything.
+    command = ((update.message.text or "").split() or [""])[0].split("@")[0][:32] if update.message else ""
+    log.warning("refused maintainer command %r from user %s", command, svc.qlog.pseudonymize(user.id if user else None))
     if update.message:
         await update.message.reply_text(REFUSAL)
     return False
