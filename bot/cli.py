@@ -13,6 +13,7 @@ import contextlib
 import csv
 import getpass
 import json
+import logging
 import os
 import re
 import sqlite3
@@ -134,18 +135,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings.require_token()
     kb = load_knowledge(knowledge_dir(args))
     from bot.telegram.app import run_polling, run_webhook
+    from bot.telegram.lifecycle import CannotReachTelegram
 
     url = args.webhook or os.environ.get("REGENBOT_WEBHOOK_URL")
-    if not url:
-        run_polling(settings, kb)
-        return 0
     secret = args.secret or os.environ.get("REGENBOT_WEBHOOK_SECRET") or ""
-    if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
-        raise ConfigError("webhook mode needs REGENBOT_WEBHOOK_SECRET (or --secret): 16-256 of A-Z a-z 0-9 _ -")
-    if not url.startswith("https://") and not url.startswith("http://127.0.0.1"):
-        raise ConfigError(f"Telegram only delivers webhooks to https:// URLs, got {url!r}")
-    run_webhook(settings, kb, url=url, listen=args.listen, port=args.port, secret=secret)
-    return 0
+    if url:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
+            raise ConfigError("webhook mode needs REGENBOT_WEBHOOK_SECRET (or --secret): 16-256 of A-Z a-z 0-9 _ -")
+        if not url.startswith("https://") and not url.startswith("http://127.0.0.1"):
+            raise ConfigError(f"Telegram only delivers webhooks to https:// URLs, got {url!r}")
+    try:
+        if not url:
+            return run_polling(settings, kb)
+        return run_webhook(settings, kb, url=url, listen=args.listen, port=args.port, secret=secret)
+    except CannotReachTelegram as exc:
+        print(f"regenbot: {exc}", file=sys.stderr)  # a network fault may pass: exit 1, let the supervisor retry
+        return 1
+    except (ConfigError, QueryLogUnusable, KeyboardInterrupt):
+        raise
+    except Exception:
+        # Logged, not printed: the logging set up by `run` keeps the token out of the traceback.
+        logging.getLogger("bot.cli").exception("regenbot run stopped by an unexpected error")
+        return 1
 
 
 # -- knowledge and evaluation ------------------------------------------------------------
@@ -276,7 +287,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
-    print(f"questions: {data['questions']} from {data['users']} user(s); answered {data['answer_rate']:.1%}")
+    print(
+        f"questions: {data['questions']} from {data['users']} user(s); answered {data['answer_rate']:.1%}"
+        + (f"; {data['rate_limited']} more refused by the rate limit" if data["rate_limited"] else "")
+    )
     print("per day:  " + ", ".join(f"{d['day']} {d['questions']}" for d in data["per_day"]))
     print("frontends: " + ", ".join(f"{k} {v}" for k, v in data["frontends"].items()))
     print("top intents: " + ", ".join(f"{i['intent']} {i['count']}" for i in data["top_intents"]))

@@ -311,3 +311,12 @@ async def test_a_spill_left_mid_import_by_a_dead_process_is_imported(tmp_path, k
     await again.open()
     await again.close()
     assert count(db) == 3 and not list(tmp_path.glob("*.importing-*"))
+
+
+async def test_forget_raises_rather_than_claim_rows_are_gone_when_the_database_refuses(tmp_path, kb):
+    (tmp_path / "not-a-dir").write_text("a file where the database directory should be")
+    qlog = QueryLog(tmp_path / "not-a-dir" / "log.db", Pseudonymizer(KEY))
+    Pipeline(kb, sink=qlog).ask("prp evidence", user=1)
+    with pytest.raises(sqlite3.Error):
+        await qlog.forget(1)
+    assert qlog.pending == 0  # what was still queued is gone, at least

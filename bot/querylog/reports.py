@@ -34,7 +34,11 @@ def since_to_iso(since: str | None) -> str | None:
 
 def stats(conn: sqlite3.Connection, since: str | None = None) -> dict[str, Any]:
     where, args = ("WHERE created_at >= ?", [since]) if since else ("", [])
+    limited = conn.execute(
+        f"SELECT COUNT(*) FROM queries {where}{' AND' if where else 'WHERE'} reason = 'rate_limited'", args
+    ).fetchone()[0]
     total, answered = conn.execute(f"SELECT COUNT(*), COALESCE(SUM(answered), 0) FROM queries {where}", args).fetchone()
+    total -= limited  # refused for pace, not for content: kept out of the answer rate
     per_day = conn.execute(
         f"SELECT substr(created_at, 1, 10) AS day, COUNT(*), SUM(answered) FROM queries {where}"
         " GROUP BY day ORDER BY day DESC LIMIT 14",
@@ -55,6 +59,7 @@ def stats(conn: sqlite3.Connection, since: str | None = None) -> dict[str, Any]:
     users = conn.execute(f"SELECT COUNT(DISTINCT user_pseudonym) FROM queries {where}", args).fetchone()[0]
     return {
         "questions": total,
+        "rate_limited": limited,
         "answered": answered,
         "answer_rate": round(answered / total, 3) if total else 0.0,
         "users": users,

@@ -212,14 +212,21 @@ def current_version(conn: sqlite3.Connection) -> int:
     return int(row[0] or 0)
 
 
-def migrate(conn: sqlite3.Connection, target: int = LATEST) -> list[int]:
-    """Apply every migration above the database's version up to ``target``; return those applied."""
+Migrations = tuple[tuple[int, str, str], ...]
+
+
+def migrate(conn: sqlite3.Connection, target: int | None = None, migrations: Migrations = MIGRATIONS) -> list[int]:
+    """Apply every migration above the database's version up to ``target``; return those applied.
+
+    ``migrations`` defaults to the query log's; another file (the Telegram inbox) passes its own.
+    """
+    target = migrations[-1][0] if target is None else target
     # A read-only file keeps its journal mode; the writer retries its writes later.
     with contextlib.suppress(sqlite3.OperationalError):
         conn.execute("PRAGMA journal_mode=WAL")
     applied = []
     version = current_version(conn)
-    for number, description, sql in MIGRATIONS:
+    for number, description, sql in migrations:
         if number <= version or number > target:
             continue
         with conn:  # one transaction per migration: all of it or none of it
