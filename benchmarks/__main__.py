@@ -1,6 +1,6 @@
 """python -m benchmarks [SECTION ...] — print every table and write benchmarks/RESULTS.md.
 
-Sections: quality, speed, scaling, logging, telegram, memory (default: all but memory,
+Sections: quality, speed, scaling, logging, inbox, telegram, memory (default: all but memory,
 which takes a few minutes). Everything runs in this one process (telegram and memory
 start the real bot as a subprocess against the stand-in Bot API server), so the figures
 in one run are comparable; the machine is noisy, so compare ratios, not absolutes.
@@ -19,7 +19,7 @@ from bot.evaluation import DEFAULT_QUESTIONS, load_cases
 from bot.pipeline import Pipeline
 
 OUT = Path(__file__).resolve().parent / "RESULTS.md"
-SECTIONS = ("quality", "speed", "scaling", "logging", "telegram", "profile", "memory")
+SECTIONS = ("quality", "speed", "scaling", "logging", "inbox", "telegram", "profile", "memory")
 
 
 def md_table(headers: list[str], rows: list[list[object]]) -> str:
@@ -115,6 +115,33 @@ def run_logging(pipeline: Pipeline, questions: list[str], repeat: int) -> str:
     )
 
 
+def run_inbox() -> str:
+    from benchmarks import inbox
+
+    r = inbox.cost()
+    return (
+        "### Durable inbox, per update (one file, the bot's own operations, no network)\n\n"
+        + md_table(
+            ["operation", "p50", "p99"],
+            [
+                [
+                    "store a getUpdates batch of 100 (one commit)",
+                    f"{r['store_batch_p50_ms']:.2f} ms",
+                    f"{r['store_batch_p99_ms']:.2f} ms",
+                ],
+                [
+                    "mark 'sending' before the reply is written",
+                    f"{r['sending_p50_us']:.0f} µs",
+                    f"{r['sending_p99_us']:.0f} µs",
+                ],
+                ["mark 'handled' (payload wiped)", f"{r['handled_p50_us']:.0f} µs", f"{r['handled_p99_us']:.0f} µs"],
+            ],
+        )
+        + f"\n\nAll three together: {r['per_update_us']:.0f} µs of the event loop per update "
+        f"({r['updates']:,} updates)."
+    )
+
+
 def run_telegram() -> str:
     from benchmarks import telegram_load
 
@@ -189,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         "speed": lambda: run_speed(pipeline, questions, args.repeat),
         "scaling": lambda: run_scaling(pipeline, questions, args.repeat),
         "logging": lambda: run_logging(pipeline, questions, args.repeat),
+        "inbox": run_inbox,
         "telegram": run_telegram,
         "profile": run_profile,
         "memory": run_memory,

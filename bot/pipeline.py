@@ -52,14 +52,14 @@ class QuerySink(Protocol):
 
     def record(self, entry: QueryRecord) -> None: ...
 
-    def record_phrasing(self, normalised: str, intent: str, example: str) -> None: ...
+    def record_phrasing(self, normalised: str, intent: str, example: str, user: str | int | None = None) -> None: ...
 
 
 class NullSink:
     def record(self, entry: QueryRecord) -> None:
         return None
 
-    def record_phrasing(self, normalised: str, intent: str, example: str) -> None:
+    def record_phrasing(self, normalised: str, intent: str, example: str, user: str | int | None = None) -> None:
         return None
 
 
@@ -163,7 +163,7 @@ class Pipeline:
         """A "did you mean" pick: answer it and keep the original wording as a learnt phrasing."""
         reply = self.ask_id(answer_id, **where)
         if reply is not None and reply.answer.intent:
-            self.sink.record_phrasing(normalise(original).text, reply.answer.intent, original)
+            self.sink.record_phrasing(normalise(original).text, reply.answer.intent, original, user=where.get("user"))
         return reply
 
     def forget(self, conversation: Hashable) -> None:

@@ -18,7 +18,7 @@ from bot.querylog.gaps import find_gaps, mark_gap
 from bot.querylog.pseudonym import Pseudonymizer, load_or_create_key
 from bot.querylog.redact import redact
 from bot.querylog.reports import replay
-from bot.querylog.schema import LATEST, connect, current_version, migrate
+from bot.querylog.schema import LATEST, MIGRATIONS, connect, current_version, migrate
 from bot.querylog.writer import QueryLog
 
 KEY = b"k" * 64
@@ -104,7 +104,8 @@ def test_old_database_is_upgraded_in_place(tmp_path):
     assert current_version(upgraded) == LATEST
     row = upgraded.execute("SELECT question, reason, used_context FROM queries").fetchone()
     assert tuple(row) == ("old question", None, 0)
-    assert [r[0] for r in upgraded.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2, 3]
+    versions = [r[0] for r in upgraded.execute("SELECT version FROM schema_version ORDER BY version")]
+    assert versions == [number for number, _, _ in MIGRATIONS]
     assert migrate(upgraded) == []  # applied once
 
 

@@ -9,10 +9,13 @@ shows the review's sentences behind an answer ("Source"), ``f:+:<answer id>`` /
 
 from __future__ import annotations
 
+import time
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
-from telegram.constants import ParseMode
+from telegram.constants import MessageLimit, ParseMode
 
 from bot.pipeline import Reply
+from bot.telegram import delivery
 
 CALLBACK_LIMIT = 64
 BUTTON_TEXT_LIMIT = 60
@@ -60,9 +63,30 @@ def _compare_id(answer) -> str | None:
     return callback("a", f"cmp-{slots.aspect}")
 
 
+def late_note() -> str | None:
+    """For the first reply to an old question (asked while we were down or busy): say it is late."""
+    current = delivery.current()
+    if current is None or not current.late or current.late_noted:
+        return None
+    current.late_noted = True
+    if current.asked_at is None:
+        return "⏳ <i>Late answer — sorry, I could not reply at the time.</i>"
+    when = time.strftime(
+        "%H:%M UTC" if time.time() - current.asked_at < 86400 else "%d %b %H:%M UTC", time.gmtime(current.asked_at)
+    )
+    return f"⏳ <i>Late answer to your question of {when} — sorry, I could not reply at the time.</i>"
+
+
 async def send_reply(message: Message, reply: Reply, *, buttons: bool = True) -> list[Message]:
     """Answer ``message`` (quoted, so a later button press can find the question)."""
     texts = reply.html()
+    note = late_note()
+    if note is not None:
+        # HTML is never shorter than the text Telegram counts, so this keeps under the limit.
+        if len(note) + 2 + len(texts[0]) <= MessageLimit.MAX_TEXT_LENGTH:
+            texts = [f"{note}\n\n{texts[0]}", *texts[1:]]
+        else:
+            texts = [note, *texts]
     markup = keyboard(reply) if buttons else None
     sent = []
     for i, text in enumerate(texts):
