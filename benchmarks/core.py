@@ -96,19 +96,40 @@ def reference_matcher(kb: Knowledge) -> Callable[[str], object]:
     return match
 
 
-def interleaved(fns: list[Callable[[str], object]], questions: list[str], repeat: int) -> list[list[float]]:
-    """Milliseconds per call for each function, the functions taking turns on each question
-    (after one warm-up pass), so a burst of machine noise lands on all of them."""
+@dataclass
+class Timings:
+    """One function's milliseconds per call, in question order, pass after pass."""
+
+    wall: list[float]
+    cpu: list[float]  # this thread's CPU time: what the code costs, whoever else uses the machine
+
+    def per_question(self, questions: int) -> list[float]:
+        """Each question's median wall-clock time over the passes: what that question costs,
+        with one-off stalls (another process, a GC pass) mostly filtered out."""
+        per: dict[int, list[float]] = {}
+        for n, ms in enumerate(self.wall):
+            per.setdefault(n % questions, []).append(ms)
+        return [statistics.median(v) for _, v in sorted(per.items())]
+
+
+def interleaved(fns: list[Callable[[str], object]], questions: list[str], repeat: int) -> list[Timings]:
+    """Wall-clock and CPU milliseconds per call for each function, the functions taking turns
+    on each question (after one warm-up pass), so a burst of machine noise lands on all of them.
+
+    Wall clock is what a user waits; on a shared machine it also counts time the process was
+    not running, so CPU time is kept beside it."""
     for q in questions:
         for fn in fns:
             fn(q)
-    out: list[list[float]] = [[] for _ in fns]
+    out = [Timings([], []) for _ in fns]
     for _ in range(repeat):
         for q in questions:
-            for fn, bucket in zip(fns, out, strict=True):
-                start = time.perf_counter_ns()
+            for fn, timings in zip(fns, out, strict=True):
+                wall, cpu = time.perf_counter_ns(), time.thread_time_ns()
                 fn(q)
-                bucket.append((time.perf_counter_ns() - start) / 1e6)
+                cpu_end, wall_end = time.thread_time_ns(), time.perf_counter_ns()
+                timings.wall.append((wall_end - wall) / 1e6)
+                timings.cpu.append((cpu_end - cpu) / 1e6)
     return out
 
 
@@ -123,13 +144,10 @@ def by_length(questions: list[str], samples: list[float]) -> list[tuple[str, int
     return rows
 
 
-def slowest(questions: list[Question], samples: list[float], top: int = 5) -> list[tuple[float, Question]]:
-    """The questions with the highest median time over the repeats."""
-    per: dict[int, list[float]] = {}
-    for n, s in enumerate(samples):
-        per.setdefault(n % len(questions), []).append(s)
-    ranked = sorted(((statistics.median(v), questions[i]) for i, v in per.items()), key=lambda x: -x[0])
-    return ranked[:top]
+def slowest(questions: list[Question], timings: Timings, top: int = 5) -> list[tuple[float, Question]]:
+    """The questions with the highest median time over the passes."""
+    medians = timings.per_question(len(questions))
+    return sorted(zip(medians, questions, strict=True), key=lambda x: -x[0])[:top]
 
 
 def load_time(repeat: int = 5) -> tuple[float, float]:
