@@ -44,7 +44,7 @@ def run_quality(pipeline: Pipeline, sets: list[quality.LoadedSet]) -> str:
             print(f"  (skipped {make.__name__}: {exc}; pip install -e '.[bench]')", file=sys.stderr)
     results, runs = quality.compare(pipeline, made, sets)
     rows = []
-    for result in results:
+    for result in [*results, *quality.pooled(results)]:
         qset = result.qset
         label = f"{qset.name}: {qset.role}" + ("; thresholds chosen here" if qset.development else "")
         counts = [sum(c.kind == k for c in qset.standalone) for k in ("in", "oos", "oos_hard")]

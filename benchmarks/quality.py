@@ -168,3 +168,24 @@ def compare(
         ms = elapsed * 1000 / len(predictions) if predictions else 0.0
         runs.append(BaselineRun(baseline.name, baseline.phrasings, threshold, ms))
     return results, runs
+
+
+def pooled(results: list[SetResult]) -> list[SetResult]:
+    """One result per role that has several sets (the held-out sets, the blind sets once two
+    are unsealed): every matcher's outcomes on those sets together."""
+    roles: dict[str, list[SetResult]] = {}
+    for result in results:
+        if not result.qset.development:
+            roles.setdefault(result.qset.role, []).append(result)
+    out = []
+    for role, group in roles.items():
+        if len(group) < 2:
+            continue
+        cases = [c for r in group for c in r.qset.cases]
+        qset = LoadedSet(f"{len(group)} sets pooled", role, cases)
+        scores = [
+            Score(first.matcher, Report([o for r in group for o in r.scores[n].report.outcomes]), first.threshold)
+            for n, first in enumerate(group[0].scores)
+        ]
+        out.append(SetResult(qset, scores))
+    return out
