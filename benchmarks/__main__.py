@@ -21,7 +21,7 @@ from bot.evaluation import question_sets
 from bot.pipeline import Pipeline
 
 OUT = Path(__file__).resolve().parent / "RESULTS.md"
-SECTIONS = ("quality", "speed", "scaling", "logging", "inbox", "sniffio", "telegram", "profile", "memory")
+SECTIONS = ("quality", "size", "speed", "scaling", "logging", "inbox", "sniffio", "telegram", "profile", "memory")
 
 
 def md_table(headers: list[str], rows: list[list[object]]) -> str:
@@ -172,6 +172,27 @@ def run_speed(pipeline: Pipeline, mix: list[core.Question], repeat: int) -> str:
         + md_table(["question length (wall clock)", "questions", "p50 ms", "p99 ms"], lengths)
         + "\n\nSlowest questions (median wall clock over the passes):\n\n"
         + md_table(["ms", "words", "set", "question"], slow)
+    )
+
+
+def run_size(pipeline: Pipeline, sets: list) -> str:
+    from benchmarks import answer_size
+
+    r = answer_size.measure(pipeline, sets)
+    rows = [
+        ["single-biologic answers", len(r.single), r.median(r.single)],
+        ["comparisons (rows asked, or the summary)", len(r.comparisons), r.median(r.comparisons)],
+        ["two-part answers", len(r.two_part), r.median(r.two_part)],
+        ["scenarios, topics, references, review", len(r.other), r.median(r.other)],
+    ]
+    share = r.on_one_screen / r.answered if r.answered else 0.0
+    return (
+        f"### First message on a phone (answered questions of {r.sets}; full Table 1 on request excluded)\n\n"
+        + md_table(["kind of answer", "answers", "median characters"], rows)
+        + f"\n\nFirst messages within one phone screen ({answer_size.SCREEN_LINES} lines of "
+        f"{answer_size.LINE_CHARS} characters): {r.on_one_screen}/{r.answered} ({share:.0%}). "
+        f"Key fact in the first message: {r.first_correct:.1%} of in-scope questions; in the whole "
+        f"section that More shows: {r.full_correct:.1%}."
     )
 
 
@@ -334,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     runners = {
         "quality": lambda: run_quality(pipeline, sets),
+        "size": lambda: run_size(pipeline, sets),
         "speed": lambda: run_speed(pipeline, mix, args.repeat),
         "scaling": lambda: run_scaling(pipeline, questions, args.repeat),
         "logging": lambda: run_logging(pipeline, questions, args.repeat),

@@ -20,6 +20,19 @@ def test_quality_and_speed_sections_run_on_a_tiny_subset(tmp_path):
     assert "questions/s" in text and "Core p99 per question" in text and "Knowledge base load" in text
 
 
+def test_size_section_reports_first_message_figures(tmp_path):
+    out = tmp_path / "RESULTS.md"
+    assert main(["size", "--limit", "8", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "single-biologic answers" in text and "within one phone screen" in text and "Key fact" in text
+
+
+def test_phone_lines_wrap_long_lines():
+    from benchmarks.answer_size import LINE_CHARS, phone_lines
+
+    assert phone_lines("short\n" + "x" * (LINE_CHARS * 2 + 1)) == 4
+
+
 def test_unknown_section_is_refused(capsys):
     with pytest.raises(SystemExit):
         main(["nonsense"])
