@@ -3,6 +3,8 @@ timings depend on the machine; only the machinery and the scoring rules are chec
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from benchmarks import baselines, quality
@@ -15,7 +17,11 @@ def test_quality_and_speed_sections_run_on_a_tiny_subset(tmp_path):
     out = tmp_path / "RESULTS.md"
     assert main(["quality", "speed", "--repeat", "1", "--limit", "3", "--out", str(out)]) == 0
     text = out.read_text()
-    assert "| regenbot |" in text and "rapidfuzz WRatio" in text and "BM25" in text and "TF-IDF" in text
+    assert "| regenbot |" in text and "rapidfuzz WRatio" in text
+    # The other baselines need the [bench] extra (numpy, scikit-learn), which CI does not install.
+    for module, name in (("scipy", "BM25"), ("sklearn", "TF-IDF")):
+        if importlib.util.find_spec(module) is not None:
+            assert name in text
     assert "thresholds chosen here" in text and "training phrasings" in text
     assert "questions/s" in text and "Core p99 per question" in text and "Knowledge base load" in text
 
@@ -83,6 +89,8 @@ def test_a_replayed_baseline_is_scored_on_the_composed_reply(pipeline):
 
 
 def test_sparse_bm25_scores_equal_rank_bm25():
+    pytest.importorskip("scipy", reason="the BM25 baseline needs the [bench] extra")
+    pytest.importorskip("rank_bm25", reason="the BM25 baseline needs the [bench] extra")
     import numpy as np
     from rank_bm25 import BM25Okapi
 

@@ -311,7 +311,10 @@ def test_rate_limited_questions_are_logged_and_the_notice_says_when(shared):
     print(f"30 rapid messages: {len(answers)} answered, {len(notices)} notice, {len(limited)} logged as rate-limited")
     assert len(rows) == 30 and len(limited) == 30 - len(answers) and limited
     assert all(answered == 0 for _, answered in limited)
-    assert len(notices) == 1 and re.search(r"try again in \d+ seconds?\.", notices[0])
+    # One notice per streak of refusals; on a slow machine the bucket refills during the burst
+    # (20 a minute, bursts of 8), which lets one more question through and starts a new streak.
+    assert 1 <= len(notices) <= max(1, len(answers) - 7)
+    assert all(re.search(r"try again in \d+ seconds?\.", n) for n in notices)
 
 
 def test_a_busy_group_is_told_once_that_answers_will_be_late(shared):
