@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import getpass
 import json
+import logging
 import os
 import re
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TextIO
 
 from bot.config import ConfigError, load_settings
 from bot.core.loader import KnowledgeError, load_knowledge
 from bot.pipeline import DEFAULT_KNOWLEDGE_DIR, Pipeline, Reply
+from bot.querylog.schema import QueryLogUnusable
 
 EXIT_USAGE = 2
 
@@ -32,6 +36,20 @@ class UsageError(Exception):
 
 def knowledge_dir(args: argparse.Namespace) -> Path:
     return Path(args.knowledge or os.environ.get("REGENBOT_KNOWLEDGE") or DEFAULT_KNOWLEDGE_DIR)
+
+
+def safe_stdin() -> TextIO:
+    """Standard input that cannot raise on bad bytes: anything undecodable becomes U+FFFD.
+
+    A pasted note or a replayed log with one broken byte must not end the session (or,
+    with surrogateescape, smuggle unencodable text into the query log).
+    """
+    stdin = sys.stdin
+    reconfigure = getattr(stdin, "reconfigure", None)
+    if reconfigure is not None:
+        with contextlib.suppress(ValueError, OSError):
+            reconfigure(encoding="utf-8", errors="replace")
+    return stdin
 
 
 def local_user() -> str:
@@ -67,7 +85,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     """A console conversation through the same pipeline as Telegram."""
     from bot.console import chat
 
-    return with_logged_pipeline(args, lambda pipeline: chat(pipeline, sys.stdin, sys.stdout, local_user()))
+    return with_logged_pipeline(args, lambda pipeline: chat(pipeline, safe_stdin(), sys.stdout, local_user()))
 
 
 def cmd_quiz(args: argparse.Namespace) -> int:
@@ -78,7 +96,7 @@ def cmd_quiz(args: argparse.Namespace) -> int:
 
     async def body(pipeline: Pipeline) -> int:
         service = QuizService(pipeline.kb, ProgressStore(pipeline.sink))  # type: ignore[arg-type]
-        return await quiz(service, " ".join(args.topic), sys.stdin, sys.stdout, local_user())
+        return await quiz(service, " ".join(args.topic), safe_stdin(), sys.stdout, local_user())
 
     return with_logged_pipeline(args, body)
 
@@ -93,7 +111,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     async def body(pipeline: Pipeline) -> int:
         if question == "-":
-            for n, line in enumerate(sys.stdin):
+            for n, line in enumerate(safe_stdin()):
                 reply = pipeline.ask(line.rstrip("\n"), conversation=("stdin", n), frontend="ask", user=user)
                 pipeline.forget(("stdin", n))
                 _print_reply(reply, args.json)
@@ -117,18 +135,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings.require_token()
     kb = load_knowledge(knowledge_dir(args))
     from bot.telegram.app import run_polling, run_webhook
+    from bot.telegram.lifecycle import CannotReachTelegram
 
     url = args.webhook or os.environ.get("REGENBOT_WEBHOOK_URL")
-    if not url:
-        run_polling(settings, kb)
-        return 0
     secret = args.secret or os.environ.get("REGENBOT_WEBHOOK_SECRET") or ""
-    if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
-        raise ConfigError("webhook mode needs REGENBOT_WEBHOOK_SECRET (or --secret): 16-256 of A-Z a-z 0-9 _ -")
-    if not url.startswith("https://") and not url.startswith("http://127.0.0.1"):
-        raise ConfigError(f"Telegram only delivers webhooks to https:// URLs, got {url!r}")
-    run_webhook(settings, kb, url=url, listen=args.listen, port=args.port, secret=secret)
-    return 0
+    if url:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
+            raise ConfigError("webhook mode needs REGENBOT_WEBHOOK_SECRET (or --secret): 16-256 of A-Z a-z 0-9 _ -")
+        if not url.startswith("https://") and not url.startswith("http://127.0.0.1"):
+            raise ConfigError(f"Telegram only delivers webhooks to https:// URLs, got {url!r}")
+    try:
+        if not url:
+            return run_polling(settings, kb)
+        return run_webhook(settings, kb, url=url, listen=args.listen, port=args.port, secret=secret)
+    except CannotReachTelegram as exc:
+        print(f"regenbot: {exc}", file=sys.stderr)  # a network fault may pass: exit 1, let the supervisor retry
+        return 1
+    except (ConfigError, QueryLogUnusable, KeyboardInterrupt):
+        raise
+    except Exception:
+        # Logged, not printed: the logging set up by `run` keeps the token out of the traceback.
+        logging.getLogger("bot.cli").exception("regenbot run stopped by an unexpected error")
+        return 1
 
 
 # -- knowledge and evaluation ------------------------------------------------------------
@@ -212,11 +240,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _open_log_db() -> sqlite3.Connection:
-    from bot.querylog.schema import connect
+    from bot.querylog.schema import check_shared_memory, connect
 
     settings = load_settings()
     if not settings.db_path.exists():
         raise UsageError(f"no query log yet at {settings.db_path} (set REGENBOT_DB, or ask the bot something first)")
+    check_shared_memory(settings.db_path)
     return connect(settings.db_path)
 
 
@@ -302,7 +331,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
-    print(f"questions: {data['questions']} from {data['users']} user(s); answered {data['answer_rate']:.1%}")
+    print(
+        f"questions: {data['questions']} from {data['users']} user(s); answered {data['answer_rate']:.1%}"
+        + (f"; {data['rate_limited']} more refused by the rate limit" if data["rate_limited"] else "")
+    )
     print("per day:  " + ", ".join(f"{d['day']} {d['questions']}" for d in data["per_day"]))
     print("frontends: " + ", ".join(f"{k} {v}" for k, v in data["frontends"].items()))
     print("top intents: " + ", ".join(f"{i['intent']} {i['count']}" for i in data["top_intents"]))
@@ -348,6 +380,22 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UsageError(f"regenbot export: cannot write {target}: {exc}") from exc
     print(f"wrote {count} question(s) to {target}")
     return 0
+
+
+def _database_problem(exc: sqlite3.Error) -> str:
+    """One line a maintainer can act on, for a query log SQLite refuses to read or write."""
+    from bot.querylog.schema import is_corrupt
+
+    try:
+        where = str(load_settings().db_path)
+    except ConfigError:
+        where = "REGENBOT_DB"
+    if is_corrupt(exc):
+        return (
+            f"the query log {where} is damaged ({exc}); the next `regenbot run`, `chat` or `ask` moves it aside "
+            "and starts a fresh one (`sqlite3 FILE .recover` may rescue its rows)"
+        )
+    return f"cannot read the query log {where}: {exc}"
 
 
 # -- parser -----------------------------------------------------------------------------
@@ -436,6 +484,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"regenbot: configuration error: {exc}", file=sys.stderr)
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
+    except QueryLogUnusable as exc:
+        print(f"regenbot: cannot use the query log: {exc}", file=sys.stderr)
+    except sqlite3.Error as exc:
+        print(f"regenbot: {_database_problem(exc)}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -18,8 +18,13 @@ from bot.quizzing import CONSOLE, QuizService, UnknownTopic
 CHAT_HELP = """Ask anything about PRP, MSC secretome or exosomes for aging skin, e.g.
   how does PRP work · exosomes evidence · PRP vs secretome safety · what after laser?
 Follow-ups work: "and is it safe?", "what about exosomes?".
-Type a suggestion's number ("2", "the second") to pick it; "more" and "sources" refer to
-the last answer. Commands: /ref N, /refs, /about, /help, /quit."""
+Type a suggestion's number ("2", "the second") to pick it; "more" shows the rest of the
+last answer, "sources" its references, /source the review's own sentences behind it.
+Commands: /more, /source, /ref N, /refs, /about, /help, /quit."""
+
+
+MORE_HINT = "(type “more” for the rest, /source for the review's own sentences)"
+SOURCE_HINT = "(/source for the review's own sentences)"
 
 
 async def _readline(stdin: TextIO, stdout: TextIO, prompt: str) -> str | None:
@@ -80,6 +85,8 @@ async def chat(pipeline: Pipeline, stdin: TextIO, stdout: TextIO, user: str) -> 
         body = reply.plain()
         for n, s in enumerate(reply.answer.suggestions, 1):
             body = body.replace(f"• {s.label}", f"{n}. {s.label}", 1)
+        if reply.answer.answered and reply.answer.claims:
+            body += "\n" + (MORE_HINT if reply.answer.more else SOURCE_HINT)
         print(("\n" if not interactive else "") + body, file=stdout, flush=True)
 
 
@@ -89,7 +96,11 @@ def _slash(pipeline: Pipeline, text: str, user: str) -> Reply | None:
         question = f"reference {rest.strip()}" if rest.strip() else "references"
         return pipeline.ask(question, frontend="console", user=user)
     if command in ("refs", "about"):
-        return pipeline.ask_id(command, frontend="console", user=user)
+        return pipeline.ask_id("about.f" if command == "about" else command, frontend="console", user=user)
+    if command == "source":  # the review's own sentences behind the last answer
+        return pipeline.ask("source sentence", frontend="console", user=user)
+    if command == "more":
+        return pipeline.ask("more", frontend="console", user=user)
     return None
 
 

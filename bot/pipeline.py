@@ -52,14 +52,14 @@ class QuerySink(Protocol):
 
     def record(self, entry: QueryRecord) -> None: ...
 
-    def record_phrasing(self, normalised: str, intent: str, example: str) -> None: ...
+    def record_phrasing(self, normalised: str, intent: str, example: str, user: str | int | None = None) -> None: ...
 
 
 class NullSink:
     def record(self, entry: QueryRecord) -> None:
         return None
 
-    def record_phrasing(self, normalised: str, intent: str, example: str) -> None:
+    def record_phrasing(self, normalised: str, intent: str, example: str, user: str | int | None = None) -> None:
         return None
 
 
@@ -128,6 +128,8 @@ class Pipeline:
             answer = self.composer.more_for(match.act) or self.composer.nothing_more()
         elif match.reason == "sources" and match.act:
             answer = self.composer.sources_for(match.act) or self.composer.nothing_more()
+        elif match.reason == "quotes" and match.act:
+            answer = self.composer.quotes_for(match.act) or self.composer.nothing_more()
         else:
             answer = self.composer.compose(match)
         self._remember(conversation, previous, match, answer, text)
@@ -161,7 +163,7 @@ class Pipeline:
         """A "did you mean" pick: answer it and keep the original wording as a learnt phrasing."""
         reply = self.ask_id(answer_id, **where)
         if reply is not None and reply.answer.intent:
-            self.sink.record_phrasing(normalise(original).text, reply.answer.intent, original)
+            self.sink.record_phrasing(normalise(original).text, reply.answer.intent, original, user=where.get("user"))
         return reply
 
     def forget(self, conversation: Hashable) -> None:

@@ -137,7 +137,7 @@ def test_every_intent_answer_id_is_telegram_safe(pipeline, kb):
 
 
 def test_review_based_claim_is_cited_as_the_review_never_with_borrowed_numbers(pipeline, kb):
-    reply = pipeline.ask_id("t-review_methods")
+    reply = pipeline.ask_id("t-review_methods.f")  # the full form carries the Sources line
     text = reply.plain()
     assert "[review, Methods]" in text
     assert reply.answer.citations == ()
@@ -147,7 +147,7 @@ def test_review_based_claim_is_cited_as_the_review_never_with_borrowed_numbers(p
 
 
 def test_sources_line_credits_the_review_next_to_numbered_references(pipeline, kb):
-    reply = pipeline.ask_id("prp-source")
+    reply = pipeline.ask_id("prp-source.f")
     text = reply.plain()
     assert "[review, PRP]" in text and "[10-12]" in text
     sources = next(line for line in text.splitlines() if line.startswith(kb.messages["sources_prefix"]))
@@ -156,7 +156,7 @@ def test_sources_line_credits_the_review_next_to_numbered_references(pipeline, k
 
 
 def test_about_shows_affiliations_and_the_reviews_declarations(pipeline, kb):
-    text = pipeline.ask_id("about").plain()
+    text = pipeline.ask_id("about.f").plain()
     for affiliation in kb.review.affiliations:
         assert affiliation in text
     assert len(kb.review.affiliations) == 3

@@ -169,3 +169,26 @@ def test_unquoted_comma_in_flow_style_text_is_caught(kb_copy):
 
 def test_comparison_cells_keep_their_full_text(kb):
     assert kb.comparison.row("benefits").cells["prp"].text == "Texture, fine lines, periorbital aging"
+
+
+def test_near_term_must_point_at_something_the_knowledge_base_has(kb_copy):
+    edit(kb_copy / "vocabulary.yaml", "    nearest: prp\n", "    nearest: prf\n")
+    problems = problems_of(kb_copy)
+    assert any(p.startswith("vocabulary.yaml: near_terms[0]: nearest: unknown target 'prf'") for p in problems)
+
+
+def test_duplicate_yaml_keys_are_reported_not_dropped(kb_copy):
+    edit(kb_copy / "indonesian.yaml", "  aman: safe\n", "  aman: safe\n  aman: unsafe\n")
+    problems = problems_of(kb_copy)
+    assert any("indonesian.yaml: line" in p and "aman: duplicate key" in p for p in problems)
+
+
+def test_a_short_form_may_not_say_more_than_its_claim(kb_copy):
+    text = (kb_copy / "biologics.yaml").read_text(encoding="utf-8")
+    start = text.index("short:", text.index("mechanism:"))
+    end = text.index("\n", start)
+    (kb_copy / "biologics.yaml").write_text(
+        text[:start] + 'short: "Platelets cure alopecia overnight."' + text[end:], encoding="utf-8"
+    )
+    problems = problems_of(kb_copy)
+    assert any("short form says what the claim does not: alopecia, cure, overnight" in p for p in problems)

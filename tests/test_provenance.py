@@ -189,8 +189,8 @@ def test_unknown_section_and_bad_refs_word_are_reported(kb_copy):
     text = (kb_copy / "topics.yaml").read_text(encoding="utf-8")
     text = text.replace('{section: Gaps, text: "Clear dose', '{section: Future, text: "Clear dose', 1)
     text = text.replace(
-        "refs: review\n        quote:\n          - {section: Introduction",
-        "refs: reveiw\n        quote:\n          - {section: Introduction",
+        "refs: review\n        short:",
+        "refs: reveiw\n        short:",
         1,
     )
     (kb_copy / "topics.yaml").write_text(text, encoding="utf-8")

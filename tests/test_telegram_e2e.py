@@ -3,54 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
+from tests.support.botproc import ADMIN, last_markup, start_bot, stop_bot, texts_to, wait_text
 from tests.support.fake_telegram import BOT_USERNAME, FakeTelegram
-from tests.support.telegram_html import parse_html
-
-ADMIN = 42
-REPO = Path(__file__).resolve().parent.parent
-
-
-def start_bot(tg: FakeTelegram, tmp: Path, **env: str) -> subprocess.Popen:
-    full_env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": tg.token,
-        "TELEGRAM_API_URL": tg.api_url,
-        "REGENBOT_DB": str(tmp / "bot.sqlite3"),
-        "REGENBOT_KEY_FILE": str(tmp / "bot.key"),
-        "REGENBOT_ADMIN_IDS": str(ADMIN),
-        "REGENBOT_SEND_RATE": "1000",
-        "PYTHONUNBUFFERED": "1",
-        **env,
-    }
-    log = (tmp / "bot.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"], cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-        tg.wait_for(lambda: tg.calls("setMyCommands"), timeout=20)
-    except AssertionError:
-        proc.kill()
-        raise AssertionError("bot did not start:\n" + (tmp / "bot.log").read_text()) from None
-    return proc
-
-
-def stop_bot(proc: subprocess.Popen, sig: int = signal.SIGINT) -> int:
-    proc.send_signal(sig)
-    try:
-        return proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise
 
 
 @pytest.fixture(scope="module")
@@ -61,28 +21,6 @@ def bot(tmp_path_factory):
         yield tg, proc, tmp
         if proc.poll() is None:
             stop_bot(proc)
-
-
-def texts_to(tg: FakeTelegram, chat: int) -> list[str]:
-    """What the user sees: the text of every message sent to ``chat``, entities parsed."""
-    return [
-        parse_html(c.params.get("text", "")) if c.params.get("parse_mode") == "HTML" else c.params.get("text", "")
-        for c in tg.sent_to(chat)
-        if c.method == "sendMessage"
-    ]
-
-
-def wait_text(tg: FakeTelegram, chat: int, needle: str, timeout: float = 10.0) -> str:
-    def found() -> str | None:
-        return next((t for t in texts_to(tg, chat) if needle in t), None)
-
-    found.__name__ = f"a message to {chat} containing {needle!r}"
-    return tg.wait_for(found, timeout)
-
-
-def last_markup(tg: FakeTelegram, chat: int) -> dict:
-    calls = [c for c in tg.sent_to(chat) if c.params.get("reply_markup")]
-    return json.loads(calls[-1].params["reply_markup"])
 
 
 def test_start_registers_commands_and_greets(bot):
@@ -106,7 +44,7 @@ def test_question_with_citations_and_two_follow_ups(bot):
     first = wait_text(tg, 103, "Mechanism of action")
     assert "PDGF" in first and "[10-12]" in first and "Evidence: Strong" in first
     buttons = [b["callback_data"] for row in last_markup(tg, 103)["inline_keyboard"] for b in row]
-    assert buttons == ["f:+:prp-mechanism", "f:-:prp-mechanism"]
+    assert buttons == ["q:prp-mechanism", "a:cmp-mechanism", "f:+:prp-mechanism", "f:-:prp-mechanism"]
     tg.send_text(103, "and is it safe?")
     wait_text(tg, 103, "PRP — Safety")
     tg.send_text(103, "what about exosomes?")
@@ -415,3 +353,39 @@ def _get(httpx, url: str):
     except httpx.HTTPError:
         return None
     return response.json() if response.status_code == 200 else None
+
+
+def _last_with_buttons(tg: FakeTelegram, chat: int) -> dict | None:
+    """The server logs a call before it stores the message: wait for the stored one."""
+    try:
+        return tg.last_bot_message(chat)
+    except ValueError:
+        return None
+
+
+def test_more_source_and_compare_buttons(bot):
+    """The point first; the rest of the section, the review's own sentences and the same
+    aspect for all three biologics are each one tap away."""
+    tg, _, _ = bot
+    tg.send_text(131, "exosomes mechanism")
+    wait_text(tg, 131, "Exosomes — Mechanism of action")
+    message = tg.wait_for(lambda: next((m for m in [_last_with_buttons(tg, 131)] if m), None))
+    buttons = {b["text"]: b["callback_data"] for row in last_markup(tg, 131)["inline_keyboard"] for b in row}
+    assert {"More ▸", "Source", "Compare"} <= set(buttons)
+    assert all(len(data.encode()) <= 64 for data in buttons.values())
+    first = texts_to(tg, 131)[-1]
+    tg.press(131, message, buttons["More ▸"])
+    full = tg.wait_for(lambda: next((t for t in texts_to(tg, 131) if "Sources:" in t), None))
+    assert len(full) > len(first)
+    tg.press(131, message, buttons["Source"])
+    quotes = wait_text(tg, 131, "In the review's words")
+    assert "— Exosomes" in quotes and "“" in quotes
+    tg.press(131, message, buttons["Compare"])
+    wait_text(tg, 131, "PRP vs Secretome vs Exosomes — Mechanism of action")
+    before = len(tg.calls("answerCallbackQuery"))
+    tg.press(131, message, "q:exosomes-bogus")
+    tg.wait_for(lambda: len(tg.calls("answerCallbackQuery")) > before)
+    assert (
+        tg.calls("answerCallbackQuery")[-1].params.get("text")
+        == "That button has expired — please ask the question again."
+    )

@@ -16,12 +16,23 @@ from bot.core.sections import Sections
 
 # Sources lines longer than this many references read as noise; point to /refs instead.
 MAX_LISTED_SOURCES = 6
+# The first message answers the question in a few lines (read on a phone between
+# patients): claims are added, most relevant first, until they fill this many characters;
+# the rest of the section is behind "More". At least one claim is always shown.
+FIRST_MESSAGE_CLAIM_CHARS = 230
+# A section whose claims fit in this multiple of the budget is shown whole.
+WHOLE_SECTION_FACTOR = 1.3
+TOPIC_WHOLE_FACTOR = 1.9
+# Each part of a two-part answer gets this share of the room (the message is longer, but
+# one claim per part would drop the facts asked for).
+PART_SHARE = 0.75
+FULL = ".f"  # answer-id suffix: the whole section, as the "More" button shows it
 # Answer ids travel in Telegram's callback_data (64 bytes) behind a short prefix such as
 # "a:" or "f:+:", so they stay within 56 characters. "." adds focused claims
 # ("exosomes-mechanism.1"), "~" joins the parts of a two-part answer.
 MAX_ANSWER_ID = 56
 _ANSWER_ID = re.compile(r"^[A-Za-z0-9_.~-]{1,64}$")
-_FOCUS = re.compile(r"^(?P<base>[A-Za-z0-9_-]+)(?P<focus>(?:\.\d{1,2})*)$")
+_FOCUS = re.compile(r"^(?P<base>[A-Za-z0-9_-]+)(?P<focus>(?:\.\d{1,2})*)(?P<full>\.f)?$")
 
 
 @dataclass(frozen=True)
@@ -33,9 +44,11 @@ class Span:
     claim: Claim | None = field(default=None, compare=False)
 
 
-def said(claim: Claim, before: str = "", after: str = "") -> Span:
-    """A claim as shown: its text and its citation ([10-12] or [review, Section])."""
-    return Span(f"{before}{claim.text} {claim.citation()}{after}", claim=claim)
+def said(claim: Claim, before: str = "", after: str = "", brief: bool = False) -> Span:
+    """A claim as shown: its text (or, in a first message, its short form) and its
+    citation ([10-12] or [review, Section])."""
+    text = claim.brief if brief else claim.text
+    return Span(f"{before}{text} {claim.citation()}{after}", claim=claim)
 
 
 Line = tuple[Span, ...]
@@ -83,6 +96,7 @@ class Target:
     slots: Slots
     focus: tuple[int, ...] = ()
     parts: tuple[tuple[str, Slots], ...] = ()
+    full: bool = False
 
 
 class Composer:
@@ -163,7 +177,7 @@ class Composer:
             section = self.sections.by_key.get(self._section_key(intent, slots))
             if section is None or any(i >= len(section.claims) for i in focus):
                 return None
-        return Target(intent, slots, focus)
+        return Target(intent, slots, focus, full=bool(found["full"]))
 
     def _parse_base(self, answer_id: str) -> tuple[str, Slots] | None:
         kb = self.kb
@@ -202,9 +216,8 @@ class Composer:
         if target is None:
             return None
         parts = tuple(Candidate(i, s, "", 100.0) for i, s in target.parts)
-        return self.compose(
-            Match(True, target.intent, target.slots, 100.0, "answered", parts=parts, focus=target.focus)
-        )
+        match = Match(True, target.intent, target.slots, 100.0, "answered", parts=parts, focus=target.focus)
+        return self.compose(match, full=target.full)
 
     def more_for(self, answer_id: str) -> Answer | None:
         """The longer answer behind "More" for ``answer_id``; None when there is nothing more."""
@@ -218,11 +231,32 @@ class Composer:
         answer = self.answer_for_id(answer_id)
         if answer is None:
             return None
-        lines: list[Line] = [(Span(f"[{n}] ", "b"), Span(self.kb.references[n].citation())) for n in answer.citations]
+        refs = self.kb.references
+        lines: list[Line] = [
+            (Span(f"[{n}] ", "b"), Span(f"{refs[n].short()}, {refs[n].journal}")) for n in answer.citations
+        ]
+        if lines:
+            lines.append((Span(self.kb.messages["sources_hint"], "i"),))
         if not lines:
             lines = [(Span(self.kb.message("review_sources")),)]
         title = f"{self.kb.messages['sources_title']} {answer.title}"
         return Answer(True, "refs.for", answer.slots, 100.0, title, tuple(lines), answer.citations, (),
+                      answer.answer_id, self.kb.messages["disclaimer"])
+
+    def quotes_for(self, answer_id: str) -> Answer | None:
+        """The review's own sentences behind one answer (the "Source" button, /source):
+        each claim as shown, then the verbatim excerpts it rests on with their section."""
+        answer = self.answer_for_id(answer_id)
+        if answer is None:
+            return None
+        lines: list[Line] = []
+        for claim in answer.claims:
+            lines.append((Span("• "), said(claim, brief=True)))
+            lines += [(Span(f"   “{q.text}” ", "i"), Span(f"— {q.section}")) for q in claim.quotes]
+        if not lines:
+            lines = [(Span(self.kb.message("review_sources")),)]
+        title = f"{self.kb.messages['quotes_title']} {answer.title}"
+        return Answer(True, "refs.quotes", answer.slots, 100.0, title, tuple(lines), answer.citations, (),
                       answer.answer_id, self.kb.messages["disclaimer"])
 
     def label(self, intent: str, slots: Slots) -> str:
@@ -250,18 +284,23 @@ class Composer:
 
     # -- composing ----------------------------------------------------------------------
 
-    def compose(self, match: Match) -> Answer:
+    def compose(self, match: Match, full: bool = False) -> Answer:
+        """The reply to a match: the short first message, or with ``full`` the whole
+        section (with its named sources) that "More" shows."""
         if not match.answered:
             return self._not_answered(match)
         parts = match.parts or (Candidate(match.intent or "", match.slots, "", match.score, focus=match.focus),)
         if len(parts) == 1:
             part = parts[0]
-            title, lines, more = self._section(part.intent, part.slots, part.focus)
+            title, lines, more = self._section(part.intent, part.slots, part.focus, full)
         else:
-            title, lines, more = self._parts(parts)
+            title, lines, more = self._parts(parts, full)
         intent, slots = parts[0].intent, parts[0].slots
+        answer_id = self.answer_id(intent, slots, parts[0].focus, parts)
+        if more is True:  # the rest of this very answer
+            more = answer_id + FULL if len(answer_id) + len(FULL) <= MAX_ANSWER_ID else None
         citations = _citations(lines)
-        if intent not in ("refs.lookup", "refs.list", "review.about"):
+        if full and intent not in ("refs.lookup", "refs.list", "review.about"):
             lines = [*lines, BLANK, self._sources_line(citations, _cites_review(lines))]
         lines = [*self._notes(match), *lines]
         return Answer(
@@ -273,10 +312,13 @@ class Composer:
             lines=tuple(lines),
             citations=citations,
             suggestions=(),
-            answer_id=self.answer_id(intent, slots, parts[0].focus, parts),
+            answer_id=answer_id + FULL if full and more is None and self._has_full(intent) else answer_id,
             footer=self.kb.messages["disclaimer"],
-            more=more,
+            more=more or None,
         )
+
+    def _has_full(self, intent: str) -> bool:
+        return not intent.startswith(("compare.", "refs.")) or intent == "compare.all"
 
     def _notes(self, match: Match) -> list[Line]:
         """Lines before the answer: personal advice, the language of the reply."""
@@ -289,52 +331,64 @@ class Composer:
             glossary = next((g for g in self.kb.languages if g.language == match.language), None)
             if glossary is not None and glossary.reply_note:
                 notes.append((Span(glossary.reply_note, "i"),))
-        return [*notes, BLANK] if notes else []
+        return notes
 
-    def _section(self, intent: str, slots: Slots, focus: tuple[int, ...] = ()) -> tuple[str, list[Line], str | None]:
-        """Title, lines and the id of the longer answer ("More"), if any."""
+    def _section(
+        self, intent: str, slots: Slots, focus: tuple[int, ...] = (), full: bool = False, share: int = 1
+    ) -> tuple[str, list[Line], str | bool | None]:
+        """Title, lines, and what "More" shows: an answer id, True for the rest of this
+        answer, or None when the first message said everything."""
         if intent == "compare.all":
+            if full:
+                return (*self._compare(slots), None)
             title, lines = self._compare_summary(slots)
             return title, lines, self._base_id("compare.table", slots)
         if intent.startswith("compare."):
             title, lines = self._compare(slots)
-        elif intent.startswith("scenario."):
+            return title, lines, None
+        if intent.startswith("scenario."):
             title, lines = self._scenario(slots.scenario or "")
-        elif intent == "refs.lookup":
-            title, lines = self._reference(slots.ref or 0)
-        elif intent == "refs.list":
-            title, lines = self._reference_list()
-        elif intent == "review.about":
-            title, lines = self._about()
-        elif intent in self.kb.topics:
-            title, lines = self._topic(intent, focus)
-        else:
-            title, lines = self._biologic(slots.biologics[0], slots.aspect, focus)
-        return title, lines, None
+            return title, lines, None
+        if intent == "refs.lookup":
+            return (*self._reference(slots.ref or 0), None)
+        if intent == "refs.list":
+            return (*self._reference_list(), None)
+        if intent == "review.about":
+            return self._about(focus, full)
+        if intent in self.kb.topics:
+            topic = self.kb.topics[intent]
+            # A topic is a list ("the gaps", "the methods"): shown whole when it fits a screen.
+            shown, cut = _first(list(topic.claims), focus, full, _budget(share), TOPIC_WHOLE_FACTOR)
+            return topic.title, [_bullet(c, brief=not full) for c in shown], cut
+        return self._biologic(slots.biologics[0], slots.aspect, focus, full, _budget(share))
 
-    def _parts(self, parts: tuple[Candidate, ...]) -> tuple[str, list[Line], str | None]:
+    def _parts(self, parts: tuple[Candidate, ...], full: bool = False) -> tuple[str, list[Line], str | bool | None]:
         """A two-part question: each part under its own heading, one evidence line if the
         parts are about the same single biologic."""
         bios = {p.slots.biologics for p in parts if p.slots.biologics}
         shared = next(iter(bios)) if len(bios) == 1 and len(next(iter(bios))) == 1 else None
         lines: list[Line] = []
         if shared:
-            lines += [self._evidence_line(shared[0]), BLANK]
-        for n, part in enumerate(parts):
-            _, body, _ = self._section(part.intent, part.slots, part.focus)
+            lines.append(self._evidence_line(shared[0], compact=not full))
+        cut = False
+        for part in parts:
+            _, body, more = self._section(part.intent, part.slots, part.focus, full, share=len(parts))
+            cut = cut or bool(more)
             if shared:
                 body = [ln for ln in body if ln and not _is_evidence_line(ln, self.kb)]
-            if n:
-                lines.append(BLANK)
             lines.append((Span(self._part_heading(part, shared), "b"),))
             lines += [ln for ln in body if ln]
         title = " · ".join(self.label(p.intent, p.slots) for p in parts)
+        if all(p.intent.startswith("scenario.") for p in parts):
+            title = self.kb.messages["scenarios_title"]
         if shared:
             bio = self.kb.biologics[shared[0]]
-            labels = [self.kb.aspects[p.slots.aspect].label if p.slots.aspect else self.label(p.intent, p.slots)
-                      for p in parts]
+            labels = [
+                self.kb.aspects[p.slots.aspect].label if p.slots.aspect else self.label(p.intent, p.slots)
+                for p in parts
+            ]
             title = f"{bio.short} — " + " and ".join(labels)
-        return title, lines, None
+        return title, lines, (True if cut else None)
 
     def _part_heading(self, part: Candidate, shared: tuple[str, ...] | None) -> str:
         if shared and part.slots.aspect:
@@ -397,38 +451,55 @@ class Composer:
     def _suggestion(self, c: Candidate) -> Suggestion:
         return Suggestion(self.label(c.intent, c.slots), self.answer_id(c.intent, c.slots), c.intent)
 
-    def _evidence_line(self, bio_id: str, named: bool = False) -> Line:
-        """The evidence level; ``named`` adds whose, for answers about several biologics."""
+    def _evidence_line(self, bio_id: str, named: bool = False, compact: bool = False) -> Line:
+        """The evidence level; ``named`` adds whose, for answers about several biologics;
+        ``compact`` uses Table 1's short wording ("Strong (multiple RCTs)")."""
         bio = self.kb.biologics[bio_id]
-        ev = bio.evidence
+        claim = bio.evidence.claim
+        row = self.kb.comparison.row("evidence")
+        if compact and row is not None and bio_id in row.cells:
+            claim = row.cells[bio_id]  # Table 1's "Strong (multiple RCTs)": what a glance needs
         prefix = self.kb.messages["evidence_prefix"]
         if named:
             prefix = f"{prefix[:-1]} ({bio.short}):" if prefix.endswith(":") else f"{prefix} ({bio.short})"
-        return (Span(prefix + " ", "b"), said(ev.claim))
+        return (Span(prefix + " ", "b"), said(claim))
 
-    def _biologic(self, bio_id: str, aspect: str | None, focus: tuple[int, ...] = ()) -> tuple[str, list[Line]]:
+    def _biologic(
+        self,
+        bio_id: str,
+        aspect: str | None,
+        focus: tuple[int, ...] = (),
+        full: bool = False,
+        budget: int = FIRST_MESSAGE_CLAIM_CHARS,
+    ) -> tuple[str, list[Line], bool | None]:
         kb = self.kb
         bio = kb.biologics[bio_id]
-        lines: list[Line] = [self._evidence_line(bio_id), BLANK]
-        if aspect:
-            title = f"{bio.short} — {kb.aspects[aspect].label}"
-            claims = bio.aspects[aspect]
-            section = self.sections.by_key[f"{bio_id}.{aspect}"]
-            for n, i in enumerate(focus or range(len(claims))):
-                claim = section.claims[i]
-                if i < len(claims):
-                    lines.append(_bullet(claim))
-                elif n == 0:  # the biologic's cell of Table 1 holds what was asked
-                    row = kb.comparison.row(aspect)
-                    label = row.label if row else kb.aspects[aspect].label
-                    where = "Table 1" if any(q.section == "Table 1" for q in claim.quotes) else "side by side"
-                    lines.append((said(claim, f"• {label} ({where}): "),))
-        else:
+        lines: list[Line] = [self._evidence_line(bio_id, compact=not full)]
+        if not aspect:
             title = f"{bio.name} — {kb.overview.label}"
-            for name in kb.overview.compose_from:
-                claim = bio.aspects[name][0]
-                lines.append((Span(kb.aspects[name].label + ": ", "b"), said(claim)))
-        return title, lines
+            pairs = [(name, bio.aspects[name][0]) for name in kb.overview.compose_from]
+            cut = None
+            for n, (name, claim) in enumerate(pairs):
+                if not full and n and budget - len(claim.brief) < 0:
+                    cut = True
+                    break
+                budget -= len(claim.brief)
+                lines.append((Span(kb.aspects[name].label + ": ", "b"), said(claim, brief=not full)))
+            return title, lines, cut
+        title = f"{bio.short} — {kb.aspects[aspect].label}"
+        claims = bio.aspects[aspect]
+        section = self.sections.by_key[f"{bio_id}.{aspect}"]
+        if focus and focus[0] >= len(claims):  # the biologic's Table 1 cell holds what was asked
+            cell = section.claims[focus[0]]
+            row = kb.comparison.row(aspect)
+            label = row.label if row else kb.aspects[aspect].label
+            where = "Table 1" if any(q.section == "Table 1" for q in cell.quotes) else "side by side"
+            lines.append((said(cell, f"• {label} ({where}): "),))
+        order = tuple(i for i in focus if i < len(claims))
+        shown, cut = _first(list(claims), order, full, budget)
+        lines += [_bullet(c, brief=not full) for c in shown]
+        return title, lines, cut
+
     def _compare(self, slots: Slots) -> tuple[str, list[Line]]:
         kb = self.kb
         names = ", ".join(kb.biologics[b].short for b in slots.biologics)
@@ -445,8 +516,7 @@ class Composer:
                     (Span("• "), Span(kb.biologics[bio_id].short + ": ", "b"), said(cell))
                 )
         if slots.aspect in (None, "evidence"):
-            claim = kb.comparison.hierarchy_claim
-            lines += [BLANK, (said(claim),)]
+            lines.append((said(kb.comparison.hierarchy_claim),))
         if not slots.aspect and set(slots.biologics) == set(kb.comparison.hierarchy):
             return kb.comparison.title, lines
         what = kb.aspects[slots.aspect].label if slots.aspect else "side by side"
@@ -465,7 +535,7 @@ class Composer:
             lines.append(
                 (
                     Span(f"• {bio.short}: ", "b"),
-                    said(what, after=" "),
+                    said(what, after=" ", brief=True),
                     Span(kb.messages["evidence_prefix"] + " ", "i"),
                     said(strength),
                 )
@@ -478,16 +548,20 @@ class Composer:
         sc = kb.scenarios[scenario_id]
         lines: list[Line] = [
             (Span("Best suited: ", "b"), Span(sc.choice_label)),
-            (Span("Why: ", "b"), said(sc.rationale)),
-            BLANK,
+            (Span("Why: ", "b"), said(sc.rationale, brief=True)),
         ]
-        lines += [self._evidence_line(b, named=len(sc.choice) > 1) for b in sc.choice]
+        if len(sc.choice) == 1:
+            lines.append(self._evidence_line(sc.choice[0], compact=True))
+        else:  # "Evidence: Secretome: Moderate (...) [6-9] · Exosomes: Emerging (...) [1-5]", one line
+            row = kb.comparison.row("evidence")
+            spans: list[Span] = [Span(kb.messages["evidence_prefix"] + " ", "b")]
+            for n, bio_id in enumerate(sc.choice):
+                bio = kb.biologics[bio_id]
+                cell = row.cells[bio_id] if row else bio.evidence.claim
+                sep = " · " if n else ""
+                spans.append(said(cell, before=f"{sep}{bio.short}: "))
+            lines.append(tuple(spans))
         return f"{sc.label}", lines
-
-    def _topic(self, topic_id: str, focus: tuple[int, ...] = ()) -> tuple[str, list[Line]]:
-        topic = self.kb.topics[topic_id]
-        claims = [topic.claims[i] for i in focus] if focus else list(topic.claims)  # best first, none dropped
-        return topic.title, [_bullet(c) for c in claims]
 
     def _reference(self, number: int) -> tuple[str, list[Line]]:
         ref = self.kb.references[number]
@@ -501,21 +575,22 @@ class Composer:
         lines: list[Line] = [(Span(f"[{n}] ", "b"), Span(r.citation())) for n, r in sorted(self.kb.references.items())]
         return self.kb.messages["references_title"], lines
 
-    def _about(self) -> tuple[str, list[Line]]:
+    def _about(self, focus: tuple[int, ...] = (), full: bool = True) -> tuple[str, list[Line], bool | None]:
+        """The review: citation and affiliations; its ethics, funding and conflict-of-interest
+        statements (what a clinician weighs before trusting it) in full, or the one asked for."""
         kb = self.kb
         review = kb.review
         lines: list[Line] = [(Span(review.reference.citation()),)]
-        lines += [(Span(where, "i"),) for where in review.affiliations]
-        lines.append(BLANK)
-        # Ethics, funding and conflicts of interest: what a clinician weighs before trusting it.
-        lines += [(Span(f"{s.label}: ", "b"), said(s.claim)) for s in review.statements]
-        if review.statements:
-            lines.append(BLANK)
-        lines += [
-            (Span(kb.message("review_current_through", year=review.literature_through)),),
-            (Span(f"Knowledge base version {kb.version}; {len(kb.references)} references."),),
-        ]
-        return kb.messages["review_title"], lines
+        if full or not focus:  # "who wrote it", "which journal": the citation and affiliations
+            lines += [(Span(where, "i"),) for where in review.affiliations]
+        statements = list(review.statements) if full else [review.statements[i] for i in focus[:1]]
+        lines += [(Span(f"{s.label}: ", "b"), said(s.claim, brief=not full)) for s in statements]
+        if full:
+            lines += [
+                (Span(kb.message("review_current_through", year=review.literature_through)),),
+                (Span(f"Knowledge base version {kb.version}; {len(kb.references)} references."),),
+            ]
+        return kb.messages["review_title"], lines, (None if full else True)
 
     def _sources_line(self, citations: tuple[int, ...], on_review: bool = False) -> Line:
         """The papers behind the answer; claims the review makes without numbers are
@@ -533,12 +608,40 @@ class Composer:
         return (prefix, Span(listed + tail + "."), hint)
 
 
+def _budget(parts: int) -> int:
+    return FIRST_MESSAGE_CLAIM_CHARS if parts <= 1 else int(FIRST_MESSAGE_CLAIM_CHARS * PART_SHARE)
+
+
+def _first(
+    claims: list[Claim],
+    order: tuple[int, ...],
+    full: bool,
+    budget: int = FIRST_MESSAGE_CLAIM_CHARS,
+    whole: float = WHOLE_SECTION_FACTOR,
+) -> tuple[list[Claim], bool | None]:
+    """The claims of the first message (most relevant first, within the character budget)
+    and whether some were left for "More"; ``full`` shows all, in the section's order."""
+    if full:
+        return claims, None
+    ranked = [claims[i] for i in order if i < len(claims)] + [c for i, c in enumerate(claims) if i not in order]
+    if budget >= FIRST_MESSAGE_CLAIM_CHARS and sum(len(c.brief) for c in claims) <= budget * whole:
+        return ranked, None  # a short section is shown whole (not in a two-part answer): cutting saves little
+    shown: list[Claim] = []
+    used = 0
+    for claim in ranked:
+        if shown and used + len(claim.brief) > budget:
+            return shown, True
+        shown.append(claim)
+        used += len(claim.brief)
+    return shown, None
+
+
 def _is_evidence_line(line: Line, kb: Knowledge) -> bool:
     return bool(line) and line[0].style == "b" and line[0].text.startswith(kb.messages["evidence_prefix"])
 
 
-def _bullet(claim: Claim) -> Line:
-    return (said(claim, "• "),)
+def _bullet(claim: Claim, brief: bool = False) -> Line:
+    return (said(claim, "• ", brief=brief),)
 
 
 _CITE = re.compile(r"\[(\d+(?:[-,]\d+)*)\]")

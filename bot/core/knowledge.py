@@ -55,6 +55,13 @@ class Claim:
     text: str
     refs: tuple[int, ...]  # empty only when the claim rests on the review itself
     quotes: tuple[Quote, ...] = ()
+    # The same statement in a phone's few words, for the first message ("More" shows
+    # ``text``); it may leave words out but never adds one the text and quotes lack.
+    short: str = ""
+
+    @property
+    def brief(self) -> str:
+        return self.short or self.text
 
     @property
     def on_review(self) -> bool:
@@ -260,6 +267,7 @@ class Vocabulary:
     chat: dict[str, tuple[str, ...]] = field(default_factory=dict)
     more: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    quotes: tuple[str, ...] = ()
     ordinals: dict[str, int] = field(default_factory=dict)
     personal: tuple[str, ...] = ()
     qualifiers: tuple[str, ...] = ()

@@ -37,6 +37,7 @@ SOCIAL_KINDS = frozenset(
         "chat_bye",
         "more",
         "sources",
+        "quotes",
         "personal",
         "clinical",
         "ordinal",
@@ -144,7 +145,7 @@ class Lexicon:
             self._add_cues("topic", topic.id, topic.cues)
         kinds = ("followup", "compare", "compare_needs_two", "full_table", "selection", "reference", "references_list")
         kinds = (*kinds, "about")
-        for kind in (*kinds, "more", "sources"):
+        for kind in (*kinds, "more", "sources", "quotes"):
             self._add_cues(kind, "", tuple(Cue(p) for p in getattr(vocab, kind)))
         for kind, phrases in vocab.chat.items():
             self._add_cues(f"chat_{kind}", "", tuple(Cue(p) for p in phrases))

@@ -78,6 +78,8 @@ MESSAGE_KEYS = (
     "nothing_more",
     "no_previous_answer",
     "sources_title",
+    "quotes_title",
+    "scenarios_title",
     "review_sources",
 )
 # `refs: review` marks a claim the review makes without reference numbers.
@@ -229,12 +231,19 @@ class _Reader:
 
     def claim(self, value: Any, entry: str, field: str, extra: tuple[str, ...] = ()) -> Claim:
         raw = self.mapping(value, entry, field)
-        self.only(raw, ("text", "refs", "quote", *extra), entry, field)
-        return Claim(
+        self.only(raw, ("text", "refs", "quote", "short", *extra), entry, field)
+        claim = Claim(
             self.text(raw.get("text"), entry, f"{field}.text"),
             self.claim_refs(raw.get("refs"), entry, f"{field}.refs"),
             self.quotes(raw.get("quote"), entry, f"{field}.quote"),
+            self.text(raw["short"], entry, f"{field}.short") if "short" in raw else "",
         )
+        if claim.short:
+            from bot.core.provenance import short_problems  # needs the text normaliser
+
+            for message in short_problems(claim):
+                self.problem(entry, f"{field}.short", message)
+        return claim
 
     def claims(self, value: Any, entry: str, field: str) -> tuple[Claim, ...]:
         items = self.seq(value, entry, field)

@@ -227,7 +227,7 @@ class Matcher:
         content = [p for p in (*ex.domain, *ex.unknown, *ex.outside) if ex.tokens[p] not in self.lexicon.generic]
         # A span that is also "more" or "sources" ("explain", "sources") is a conversational
         # word here, not a topic.
-        social_spans = {(h.start, h.end) for h in ex.hits if h.kind in ("more", "sources")}
+        social_spans = {(h.start, h.end) for h in ex.hits if h.kind in ("more", "sources", "quotes")}
         kinds = {
             h.kind
             for h in ex.hits
@@ -243,10 +243,10 @@ class Matcher:
                 return Match(True, None, Slots(), 100.0, "pick", act=context.suggestions[pick - 1], language=language)
         if topical or len(content) > 2:
             return None
-        for act in ("more", "sources"):
+        for act in ("quotes", "more", "sources"):
             if act in social:
                 if context is None or context.answer_id is None:
-                    if act == "sources":
+                    if act in ("sources", "quotes"):
                         return None  # "sources" on its own: the review's reference list
                     return Match(False, None, Slots(), 0.0, "no_previous_answer", language=language)
                 return Match(True, None, Slots(), 100.0, act, act=context.answer_id, language=language)
@@ -633,12 +633,20 @@ class Matcher:
         parts.sort(key=lambda p: min(p.owned, default=0))  # in the order they were asked
         return replace(parts[0], score=score, owned=frozenset(owned), parts=tuple(parts))
 
-    def _focused(self, ex: Extraction, best: Candidate) -> Candidate:
-        """The order of claims to show, for the answer chosen (computed for it alone)."""
-        parts = tuple(self._focused(ex, p) for p in best.parts)
+    def _focused(self, ex: Extraction, best: Candidate, others: frozenset[int] = frozenset()) -> Candidate:
+        """The order of claims to show, for the answer chosen (computed for it alone).
+
+        Every content word counts, cues included: "which miRNAs" puts the microRNA claim
+        first even though "miRNAs" is also the cue that chose the mechanism section. The
+        words another part of a two-part answer owns ("PRP *safety* and regulation") do not.
+        """
+        parts = tuple(
+            self._focused(ex, p, frozenset().union(*(q.owned for q in best.parts if q is not p)))
+            for p in best.parts
+        )
         section = best.section or best.intent
-        focus = self.sections.focus(section, self._specific_stems(ex, set(best.consumed)))
-        return replace(best, focus=focus, parts=parts)
+        stems = {ex.stems[p] for p in self._content_positions(ex) if p not in others}
+        return replace(best, focus=self.sections.focus(section, stems), parts=parts)
 
     def _joined(self, ex: Extraction, first: set[int], second: set[int]) -> bool:
         """Is there an "and", "plus", "also" (or "&", "+") between the two parts' cues?"""
@@ -747,7 +755,7 @@ class Matcher:
                 explained += m * tuning.UNUSED_CUE_CREDIT
             elif used:
                 explained += m * max(h.strength for h in used)
-                if any(_defines(h, section) and h.concept.weight >= 0.9 for h in used):
+                if m and any(_defines(h, section) and h.concept.weight >= 0.9 for h in used):
                     owned.update(range(span.start, span.end))
             elif m and (span.describes or section.startswith("ref.")) and all(has(section, s) for s in span.stems):
                 # "collagen" names a scenario, but a mechanism claim that says "collagen"

@@ -311,3 +311,62 @@ def check_knowledge(kb: Knowledge, source: Source) -> list[Problem]:
 
     problems += [Problem("quiz.yaml", entry, fld, message) for entry, fld, message in source_problems(kb.quiz, source)]
     return problems
+
+
+# Words a short form may use without finding them in the claim: they carry no fact.
+_JOINERS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "of",
+        "in",
+        "on",
+        "for",
+        "to",
+        "with",
+        "by",
+        "as",
+        "at",
+        "is",
+        "are",
+        "be",
+        "its",
+        "it",
+        "their",
+        "than",
+        "vs",
+        "but",
+        "not",
+        "no",
+        "from",
+        "after",
+        "into",
+        "via",
+        "also",
+        "more",
+        "less",
+        "most",
+        "least",
+    ]
+)
+MAX_SHORT = 90
+
+
+def short_problems(claim: Claim) -> list[str]:
+    """A claim's short form must be short and must not say anything the claim does not:
+    every word of it (by stem) occurs in the claim's text or its quotes."""
+    from bot.core.normalise import phrase_tokens, stem
+
+    problems = []
+    if len(claim.short) > MAX_SHORT:
+        problems.append(f"short form is {len(claim.short)} characters (at most {MAX_SHORT})")
+    said = {stem(t) for text in (claim.text, *(q.text for q in claim.quotes)) for t in phrase_tokens(text)}
+    extra = sorted(
+        {t for t in phrase_tokens(claim.short) if t not in _JOINERS and not t.isdigit() and stem(t) not in said}
+    )
+    if extra:
+        problems.append(f"short form says what the claim does not: {', '.join(extra)}")
+    return problems

@@ -22,7 +22,7 @@ def utf16_len(text: str) -> int:
 
 
 def to_plain(answer: Answer) -> str:
-    out = [answer.title, ""] if answer.title else []
+    out = [answer.title] if answer.title else []  # the bold title needs no blank line on a phone
     out += ["".join(s.text for s in line) for line in answer.lines]
     if answer.footer:
         out += ["", answer.footer]
@@ -43,7 +43,7 @@ def line_html(line: Line) -> str:
 
 def to_html(answer: Answer, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """The answer as one or more Telegram HTML messages, each within ``limit``."""
-    lines = [f"<b>{escape(answer.title, quote=False)}</b>", ""] if answer.title else []
+    lines = [f"<b>{escape(answer.title, quote=False)}</b>"] if answer.title else []
     lines += [line_html(line) for line in answer.lines]
     if answer.footer:
         lines += ["", f"<i>{escape(answer.footer, quote=False)}</i>"]

@@ -123,9 +123,17 @@ class Sections:
             self._add(f"scenario.{sc.id}", [sc.rationale], [sc.label, sc.choice_label], sc.cues)
         for topic in kb.topics.values():
             self._add(topic.id, list(topic.claims), [topic.title], topic.cues)
-        self._add("review.about", [], list(review_texts(kb)))
+        self._add("review.about", [s.claim for s in kb.review.statements], list(review_texts(kb)))
         for number, ref in kb.references.items():
-            self._add(f"ref.{number}", [], [ref.title])
+            # "the PRP periorbital study": a title that says "platelet-rich plasma" is about PRP.
+            title = " " + " ".join(phrase_tokens(ref.title)) + " "
+            named = [
+                name
+                for bio in kb.biologics.values()
+                if any(f" {' '.join(phrase_tokens(s))} " in title for s in (bio.name, *bio.synonyms) if s)
+                for name in (bio.id, bio.short)
+            ]
+            self._add(f"ref.{number}", [], [ref.title, *named])
 
         # Inverse document frequency over claims: how telling a word is.
         units = [s for section in self.by_key.values() for s in section.claim_stems]

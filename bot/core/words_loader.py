@@ -68,7 +68,7 @@ def read_vocabulary(r: _Reader, data: dict, near_targets: set[str]) -> Vocabular
     chat = {kind: r.texts(chat_raw.get(kind), "chat", kind) for kind in CHAT_KINDS}
 
     dialogue = r.mapping(data.get("dialogue"), "dialogue", "-")
-    r.only(dialogue, ("more", "sources", "ordinals"), "dialogue", "-")
+    r.only(dialogue, ("more", "sources", "quotes", "ordinals"), "dialogue", "-")
     ordinals: dict[str, int] = {}
     for word, value in r.mapping(dialogue.get("ordinals"), "dialogue", "ordinals").items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -83,6 +83,7 @@ def read_vocabulary(r: _Reader, data: dict, near_targets: set[str]) -> Vocabular
         chat=chat,
         more=r.texts(dialogue.get("more"), "dialogue", "more"),
         sources=r.texts(dialogue.get("sources"), "dialogue", "sources"),
+        quotes=r.texts(dialogue.get("quotes"), "dialogue", "quotes", required=False),
         ordinals=ordinals,
         shorthand=_mapping_glossary(r, data.get("shorthand"), "shorthand"),
     )

@@ -66,7 +66,8 @@ def gap_id(text: str) -> str:
 def _rows(conn: sqlite3.Connection, since: str | None) -> list[_Row]:
     threshold = tuning.ANSWER_THRESHOLD + LOW_CONFIDENCE_MARGIN
     args: list[object] = [threshold]
-    where = "(answered = 0 OR score < ?) AND normalised != ''"
+    # Rate-limited questions were never matched: they say nothing about the content.
+    where = "(answered = 0 OR score < ?) AND normalised != '' AND COALESCE(reason, '') != 'rate_limited'"
     if since:
         where += " AND created_at >= ?"
         args.append(since)

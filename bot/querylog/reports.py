@@ -6,12 +6,14 @@ Plain SQL over the same file the bot writes; nothing here runs in the answer pat
 from __future__ import annotations
 
 import csv
+import os
 import re
 import sqlite3
+import stat
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from bot.pipeline import Pipeline
 
@@ -32,7 +34,11 @@ def since_to_iso(since: str | None) -> str | None:
 
 def stats(conn: sqlite3.Connection, since: str | None = None) -> dict[str, Any]:
     where, args = ("WHERE created_at >= ?", [since]) if since else ("", [])
+    limited = conn.execute(
+        f"SELECT COUNT(*) FROM queries {where}{' AND' if where else 'WHERE'} reason = 'rate_limited'", args
+    ).fetchone()[0]
     total, answered = conn.execute(f"SELECT COUNT(*), COALESCE(SUM(answered), 0) FROM queries {where}", args).fetchone()
+    total -= limited  # refused for pace, not for content: kept out of the answer rate
     per_day = conn.execute(
         f"SELECT substr(created_at, 1, 10) AS day, COUNT(*), SUM(answered) FROM queries {where}"
         " GROUP BY day ORDER BY day DESC LIMIT 14",
@@ -53,6 +59,7 @@ def stats(conn: sqlite3.Connection, since: str | None = None) -> dict[str, Any]:
     users = conn.execute(f"SELECT COUNT(DISTINCT user_pseudonym) FROM queries {where}", args).fetchone()[0]
     return {
         "questions": total,
+        "rate_limited": limited,
         "answered": answered,
         "answer_rate": round(answered / total, 3) if total else 0.0,
         "users": users,
@@ -144,10 +151,18 @@ def export_csv(conn: sqlite3.Connection, target: Path, since: str | None = None)
     where, args = ("WHERE created_at >= ?", [since]) if since else ("", [])
     rows = conn.execute(f"SELECT {', '.join(EXPORT_COLUMNS)} FROM queries {where} ORDER BY id", args)
     count = 0
-    with target.open("w", newline="", encoding="utf-8") as fh:
+    with _private_text_file(target) as fh:
         writer = csv.writer(fh)
         writer.writerow(EXPORT_COLUMNS)
         for row in rows:
             writer.writerow(list(row))
             count += 1
     return count
+
+
+def _private_text_file(target: Path) -> IO[str]:
+    """Open ``target`` for writing, readable by its owner only: an export is a copy of the log."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_CREAT
+    return os.fdopen(fd, "w", newline="", encoding="utf-8")

@@ -82,7 +82,7 @@ class ReminderRow:
 
 
 _ROUND = (
-    "SELECT id, user_pseudonym, chat_key, group_chat_id, label, items, position, correct, state, updated_at"
+    "SELECT id, user_pseudonym, chat_key, group_chat_id, label, items, step, correct, state, updated_at"
     " FROM quiz_rounds"
 )
 _REMINDER = "SELECT user_pseudonym, chat_id, hour, minute, zone, next_at, last_sent FROM quiz_reminders"
@@ -172,20 +172,20 @@ class QuizDB:
 
     async def advance(self, round_id: int, position: int, correct: int, state: str, now: float) -> None:
         await self._write(
-            "UPDATE quiz_rounds SET position = ?, correct = ?, state = ?, updated_at = ? WHERE id = ?",
+            "UPDATE quiz_rounds SET step = ?, correct = ?, state = ?, updated_at = ? WHERE id = ?",
             (position, correct, state, now, round_id),
         )
 
     async def add_poll(self, poll_id: str, round_id: int, position: int, item_id: str, correct_option: int) -> None:
         await self._write(
-            "INSERT OR REPLACE INTO quiz_polls (poll_id, round_id, position, item_id, correct_option, created_at)"
+            "INSERT OR REPLACE INTO quiz_polls (poll_id, round_id, step, item_id, correct_option, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             (poll_id, round_id, position, item_id, correct_option, now_iso()),
         )
 
     async def poll(self, poll_id: str) -> PollRow | None:
         row = await self._one(
-            "SELECT poll_id, round_id, position, item_id, correct_option FROM quiz_polls WHERE poll_id = ?", (poll_id,)
+            "SELECT poll_id, round_id, step, item_id, correct_option FROM quiz_polls WHERE poll_id = ?", (poll_id,)
         )
         return PollRow(*row) if row else None
 

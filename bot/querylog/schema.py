@@ -8,6 +8,7 @@ migration at the end of MIGRATIONS; never edit one that has shipped.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
@@ -96,7 +97,35 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX quiz_answers_user_time ON quiz_answers(user_pseudonym, created_at);
         """,
     ),
-    # 4 and 5 belong to another branch (query-log reliability); numbers are never reused.
+    (
+        4,
+        "learnt phrasings kept per pick and user, so /forget and retention reach them",
+        """
+        CREATE TABLE phrasing_picks (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            user_pseudonym TEXT,
+            normalised TEXT NOT NULL,
+            intent TEXT NOT NULL,
+            example TEXT NOT NULL,
+            count INTEGER NOT NULL DEFAULT 1,
+            first_seen TEXT
+        );
+        CREATE INDEX phrasing_picks_user ON phrasing_picks(user_pseudonym);
+        CREATE INDEX phrasing_picks_key ON phrasing_picks(normalised, intent);
+        INSERT INTO phrasing_picks (created_at, user_pseudonym, normalised, intent, example, count, first_seen)
+            SELECT last_seen, NULL, normalised, intent, example, count, first_seen FROM phrasing_candidates;
+        DROP TABLE phrasing_candidates;
+        CREATE VIEW phrasing_candidates AS
+            SELECT p.normalised AS normalised, p.intent AS intent,
+                (SELECT x.example FROM phrasing_picks x WHERE x.normalised = p.normalised AND x.intent = p.intent
+                    ORDER BY x.created_at DESC LIMIT 1) AS example,
+                SUM(p.count) AS count, MIN(COALESCE(p.first_seen, p.created_at)) AS first_seen,
+                MAX(p.created_at) AS last_seen
+            FROM phrasing_picks p GROUP BY p.normalised, p.intent;
+        """,
+    ),
+    # 5 belongs to another branch; numbers are never reused.
     (
         6,
         "quiz rounds and their polls, so a round survives a restart; answers per poll for group boards",
@@ -109,7 +138,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             group_chat_id INTEGER,
             label TEXT NOT NULL,
             items TEXT NOT NULL,
-            position INTEGER NOT NULL DEFAULT 0,
+            step INTEGER NOT NULL DEFAULT 0,
             correct INTEGER NOT NULL DEFAULT 0,
             state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'finished', 'stopped', 'replaced')),
             updated_at REAL NOT NULL
@@ -119,7 +148,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE TABLE quiz_polls (
             poll_id TEXT PRIMARY KEY,
             round_id INTEGER NOT NULL,
-            position INTEGER NOT NULL,
+            step INTEGER NOT NULL,
             item_id TEXT NOT NULL,
             correct_option INTEGER NOT NULL,
             created_at TEXT NOT NULL
@@ -169,11 +198,73 @@ USER_TABLES = (
     "quiz_answers",
     "feedback",
     "quiz_progress",
+    "phrasing_picks",
     "quiz_rounds",
     "quiz_poll_answers",
     "quiz_reminders",
     "quiz_zones",
 )
+PRIVATE_MODE = 0o600
+
+
+class QueryLogUnusable(Exception):
+    """The query log's files are in a state SQLite cannot be trusted with; the message says how to fix it."""
+
+
+def is_corrupt(exc: BaseException) -> bool:
+    """True when SQLite says the file is damaged or not a database at all (not merely busy or read-only)."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    return getattr(exc, "sqlite_errorname", "") in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or _corrupt_message(exc)
+
+
+def _corrupt_message(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "file is not a database" in text or "malformed" in text or "corrupt" in text
+
+
+def create_private(path: Path) -> None:
+    """Create the database file 0600 before SQLite does (it would use the umask: 0644).
+
+    SQLite gives the -wal and -shm files the database file's mode, so they are private too.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE))
+
+
+def check_shared_memory(path: Path) -> None:
+    """Refuse a -shm file we cannot write: SQLite would map it read-only and can die with SIGBUS."""
+    shm = path.with_name(path.name + "-shm")
+    if not shm.exists():
+        return
+    try:
+        os.close(os.open(shm, os.O_RDWR))
+    except OSError as exc:
+        raise QueryLogUnusable(
+            f"the query log's shared-memory file {shm} is not writable by this user ({exc.strerror}); "
+            "SQLite would map it read-only and could crash: give it to this user (chown) or delete it "
+            "while no regenbot process is running"
+        ) from None
+
+
+def move_aside(path: Path) -> Path:
+    """Rename a damaged database (and its -wal/-shm) to ``<db>.corrupt-<time>`` for later rescue."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    os.replace(path, target)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(side, target.with_name(target.name + suffix))
+    return target
+
+
+def check_integrity(conn: sqlite3.Connection) -> None:
+    """Raise sqlite3.DatabaseError if a quick check finds damage (it reads every page once)."""
+    result = conn.execute("PRAGMA quick_check(1)").fetchone()
+    if result is None or result[0] != "ok":
+        raise sqlite3.DatabaseError(f"database disk image is malformed ({result[0] if result else 'no answer'})")
 
 
 def now_iso() -> str:
@@ -196,14 +287,21 @@ def current_version(conn: sqlite3.Connection) -> int:
     return int(row[0] or 0)
 
 
-def migrate(conn: sqlite3.Connection, target: int = LATEST) -> list[int]:
-    """Apply every migration above the database's version up to ``target``; return those applied."""
+Migrations = tuple[tuple[int, str, str], ...]
+
+
+def migrate(conn: sqlite3.Connection, target: int | None = None, migrations: Migrations = MIGRATIONS) -> list[int]:
+    """Apply every migration above the database's version up to ``target``; return those applied.
+
+    ``migrations`` defaults to the query log's; another file (the Telegram inbox) passes its own.
+    """
+    target = migrations[-1][0] if target is None else target
     # A read-only file keeps its journal mode; the writer retries its writes later.
     with contextlib.suppress(sqlite3.OperationalError):
         conn.execute("PRAGMA journal_mode=WAL")
     applied = []
     version = current_version(conn)
-    for number, description, sql in MIGRATIONS:
+    for number, description, sql in migrations:
         if number <= version or number > target:
             continue
         with conn:  # one transaction per migration: all of it or none of it

@@ -22,7 +22,7 @@ from telegram.ext import ContextTypes
 
 from bot.querylog.gaps import find_gaps
 from bot.querylog.reports import stats
-from bot.querylog.schema import connect
+from bot.querylog.schema import connect, is_corrupt
 from bot.telegram.services import services
 
 log = logging.getLogger(__name__)
@@ -36,11 +36,9 @@ async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     user = update.effective_user
     if user is not None and svc.is_admin(user.id):
         return True
-    log.warning(
-        "refused maintainer command %r from user %s",
-        (update.message.text or "")[:20] if update.message else "",
-        svc.qlog.pseudonymize(user.id if user else None),
-    )
+    # Only the command word: its arguments are free text and may hold anything.
+    command = ((update.message.text or "").split() or [""])[0].split("@")[0][:32] if update.message else ""
+    log.warning("refused maintainer command %r from user %s", command, svc.qlog.pseudonymize(user.id if user else None))
     if update.message:
         await update.message.reply_text(REFUSAL)
     return False
@@ -54,17 +52,34 @@ def _read_sync(db_path: Path, report: Callable[[sqlite3.Connection], T]) -> T:
         conn.close()
 
 
+class ReportFailed(Exception):
+    """The query log could not be read; the message is what the maintainer is told."""
+
+
 async def _report(context: ContextTypes.DEFAULT_TYPE, report: Callable[[sqlite3.Connection], T]) -> T:
     """Flush what is queued, then run a read-only report off the event loop."""
     svc = services(context)
     await svc.qlog.flush()
-    return await asyncio.to_thread(_read_sync, svc.qlog.path, report)
+    try:
+        return await asyncio.to_thread(_read_sync, svc.qlog.path, report)
+    except sqlite3.Error as exc:
+        log.warning("maintainer report failed: %s", exc)
+        if is_corrupt(exc):
+            raise ReportFailed(
+                "The query log file is damaged: the bot moves it aside and starts a fresh one at its next "
+                "write or restart (see its log)."
+            ) from None
+        raise ReportFailed(f"The query log cannot be read just now ({exc}); try again in a minute.") from None
 
 
 async def on_gaps(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await _allowed(update, context) or update.message is None:
         return
-    gaps = await _report(context, find_gaps)
+    try:
+        gaps = await _report(context, find_gaps)
+    except ReportFailed as exc:
+        await update.message.reply_text(str(exc))
+        return
     if not gaps:
         await update.message.reply_text("No open content gaps. 🎉")
         return
@@ -101,7 +116,11 @@ async def on_gaps(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await _allowed(update, context) or update.message is None:
         return
-    data = await _report(context, stats)
+    try:
+        data = await _report(context, stats)
+    except ReportFailed as exc:
+        await update.message.reply_text(str(exc))
+        return
     top = ", ".join(f"{escape(i['intent'] or '-')} {i['count']}" for i in data["top_intents"][:5]) or "none yet"
     q, f = data["quiz"], data["feedback"]
     text = (

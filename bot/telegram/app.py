@@ -1,12 +1,14 @@
 """Build the Telegram Application: configuration, services, and every handler in order.
 
 Read HANDLERS top to bottom to know what the bot does with an update. Shared services
-(the pipeline and the query log) are opened in post_init and closed in post_shutdown,
-so a SIGINT/SIGTERM flushes the log before the process exits.
+(the pipeline, the query log and the inbox) are opened in post_init and closed in
+post_shutdown, so a SIGINT/SIGTERM flushes the log before the process exits. Starting,
+fetching updates and stopping are bot.telegram.lifecycle's job.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 
@@ -33,10 +35,14 @@ from bot.core.knowledge import Knowledge
 from bot.pipeline import Pipeline
 from bot.querylog.progress import ProgressStore
 from bot.querylog.rounds import QuizDB
+from bot.querylog.schema import check_shared_memory
 from bot.querylog.writer import QueryLog
 from bot.quizzing import QuizService, clock_from_env
-from bot.telegram import admin, commands, errors, inline, questions, quiz, reminders
-from bot.telegram.ratelimit import UserRateLimiter
+from bot.telegram import admin, commands, delivery, errors, inline, lifecycle, questions, quiz, reminders
+from bot.telegram.delivery import InboxProcessor
+from bot.telegram.inbox import Inbox, inbox_path
+from bot.telegram.logs import configure_logging
+from bot.telegram.ratelimit import GROUP_MESSAGES_PER_MINUTE, UserRateLimiter
 from bot.telegram.request import RetryingRequest
 from bot.telegram.services import Services
 
@@ -46,6 +52,7 @@ log = logging.getLogger(__name__)
 # allow more (REGENBOT_SEND_RATE), which is how the benchmark measures the bot itself.
 DEFAULT_SEND_RATE = 30.0
 CONCURRENT_UPDATES = 64
+QUERYLOG_CLOSE_SECONDS = 3.0  # after the in-flight grace: exit stays well under a supervisor's 10 s
 
 
 def handlers() -> list[tuple[BaseHandler, int]]:
@@ -84,34 +91,40 @@ def handlers() -> list[tuple[BaseHandler, int]]:
     ]
 
 
-def build_application(settings: Settings, kb: Knowledge, *, webhook: bool = False) -> Application:
+def build_application(settings: Settings, kb: Knowledge) -> Application:
     token = settings.require_token()
     send_rate = float(os.environ.get("REGENBOT_SEND_RATE") or DEFAULT_SEND_RATE)
-    builder = ApplicationBuilder()
-    if webhook:
-        builder = builder.updater(None)  # updates arrive through bot.telegram.webhook
+    inbox = Inbox(inbox_path(settings.db_path))
+    hooks = {"event_hooks": {"request": [delivery.on_request], "response": [delivery.on_response]}}
     application = (
-        builder.token(token)
+        ApplicationBuilder()
+        .updater(None)  # updates come from bot.telegram.lifecycle (polling) or bot.telegram.webhook
+        .token(token)
         .base_url(f"{settings.api_url}/bot")
         .base_file_url(f"{settings.api_url}/file/bot")
-        .request(RetryingRequest(connection_pool_size=CONCURRENT_UPDATES, connect_timeout=10, read_timeout=20))
+        .request(
+            RetryingRequest(
+                connection_pool_size=CONCURRENT_UPDATES, connect_timeout=10, read_timeout=20, httpx_kwargs=hooks
+            )
+        )
         .get_updates_request(RetryingRequest(connect_timeout=10, read_timeout=40))
-        .rate_limiter(AIORateLimiter(overall_max_rate=send_rate, max_retries=3))
-        .concurrent_updates(CONCURRENT_UPDATES)
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=send_rate,
+                group_max_rate=GROUP_MESSAGES_PER_MINUTE,
+                group_time_period=60,
+                max_retries=3,
+            )
+        )
+        .concurrent_updates(InboxProcessor(CONCURRENT_UPDATES, inbox))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
     )
-    qlog = QueryLog.from_settings(settings)
-    application.bot_data["services"] = Services(
-        settings=settings,
-        pipeline=Pipeline(kb, sink=qlog, contexts=ContextStore()),
-        qlog=qlog,
-        limiter=UserRateLimiter(),
-        quiz=QuizService(kb, ProgressStore(qlog), clock=clock_from_env()),
-        quiz_state=quiz.QuizState(db=QuizDB(qlog.path)),
-    )
+    # The services (and the pseudonym key, created on first use) wait for post_init, after
+    # getMe: a token Telegram rejects must end the process with nothing but its one line.
+    application.bot_data["setup"] = (settings, kb, inbox)
     for handler, group in handlers():
         application.add_handler(handler, group=group)
     application.add_error_handler(errors.on_error)
@@ -119,61 +132,61 @@ def build_application(settings: Settings, kb: Knowledge, *, webhook: bool = Fals
 
 
 async def _post_init(application: Application) -> None:
-    svc: Services = application.bot_data["services"]
-    await svc.qlog.open()
+    settings, kb, inbox = application.bot_data["setup"]
+    qlog = QueryLog.from_settings(settings)
+    svc = application.bot_data["services"] = Services(
+        settings=settings,
+        pipeline=Pipeline(kb, sink=qlog, contexts=ContextStore()),
+        qlog=qlog,
+        inbox=inbox,
+        limiter=UserRateLimiter(),
+        quiz=QuizService(kb, ProgressStore(qlog), clock=clock_from_env()),
+        quiz_state=quiz.QuizState(db=QuizDB(qlog.path)),
+    )
+    await svc.qlog.open()  # creates, checks (moves a damaged file aside) and migrates the database
     await svc.quiz_state.store.open()  # open rounds and reminders, as the last run left them
     reminders.schedule_sweep(application)
-    me = await application.bot.get_me()
-    svc.bot_username = me.username or ""
+    svc.opened = True
+    svc.inbox.open()
+    svc.bot_username = application.bot.username or ""
     await application.bot.set_my_commands(commands.bot_commands())
     log.info("regenbot started as @%s; knowledge base %s", svc.bot_username, svc.pipeline.kb.version)
 
 
 async def _post_shutdown(application: Application) -> None:
-    svc: Services = application.bot_data["services"]
+    svc: Services | None = application.bot_data.get("services")
+    if svc is None or not svc.opened:
+        return
+    svc.inbox.close()
     await svc.quiz_state.store.close()
-    await svc.qlog.close()
+    await svc.qlog.close(timeout=QUERYLOG_CLOSE_SECONDS)
     log.info("regenbot stopped; query log flushed (%d written, %d pending)", svc.qlog.written, svc.qlog.pending)
 
 
-class TokenFilter(logging.Filter):
-    """Keeps the bot token out of every log line (httpx logs request URLs)."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.token:
-            message = record.getMessage()
-            if self.token in message:
-                record.msg = message.replace(self.token, "<token>")
-                record.args = ()
-        return True
+def check_files(settings: Settings) -> None:
+    """Refuse at once, before anything is logged, files SQLite could crash on (see check_shared_memory)."""
+    check_shared_memory(settings.db_path)
+    check_shared_memory(inbox_path(settings.db_path))
 
 
-def configure_logging(token: str, level: int = logging.INFO) -> None:
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    token_filter = TokenFilter(token)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(token_filter)
-
-
-def run_polling(settings: Settings, kb: Knowledge) -> None:
-    """Long polling until SIGINT/SIGTERM; python-telegram-bot then runs post_shutdown."""
+def run_polling(settings: Settings, kb: Knowledge) -> int:
+    """Long polling until SIGINT/SIGTERM (or a rejected token); returns the exit code."""
+    check_files(settings)
     configure_logging(settings.require_token())
     application = build_application(settings, kb)
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    processor = application.update_processor
+    assert isinstance(processor, InboxProcessor)
+    return asyncio.run(lifecycle.serve(application, lifecycle.Polling(application, processor)))
 
 
-def run_webhook(settings: Settings, kb: Knowledge, *, url: str, listen: str, port: int, secret: str) -> None:
-    import asyncio
+def run_webhook(settings: Settings, kb: Knowledge, *, url: str, listen: str, port: int, secret: str) -> int:
     from urllib.parse import urlparse
 
     from bot.telegram import webhook
 
+    check_files(settings)
     configure_logging(settings.require_token())
-    application = build_application(settings, kb, webhook=True)
+    application = build_application(settings, kb)
     path = urlparse(url).path or "/telegram"
-    asyncio.run(webhook.serve(application, url=url, listen=listen, port=port, secret=secret, path=path))
+    source = webhook.Webhook(application, url=url, listen=listen, port=port, secret=secret, path=path)
+    return asyncio.run(lifecycle.serve(application, source))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from html import escape
 
 from telegram import BotCommand, Update
@@ -11,6 +13,12 @@ from telegram.ext import ContextTypes
 from bot.telegram.questions import answer_question
 from bot.telegram.replies import send_html, send_reply
 from bot.telegram.services import services
+
+log = logging.getLogger(__name__)
+FORGET_FAILED = (
+    "I could not delete your records just now: the log is busy or unavailable. Nothing is lost — "
+    "please send /forget again in a minute."
+)
 
 # (command, description) in menu order. Maintainer commands are left out of the menu.
 MENU = (
@@ -94,7 +102,7 @@ async def _by_id(update: Update, context: ContextTypes.DEFAULT_TYPE, answer_id: 
 
 
 async def on_about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _by_id(update, context, "about")
+    await _by_id(update, context, "about.f")  # the command asks for all of it
 
 
 async def on_refs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -116,7 +124,12 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or message.from_user is None:
         return
     svc = services(context)
-    removed = await svc.qlog.forget(message.from_user.id)
     svc.pipeline.forget(message.chat_id)
     svc.quiz.store.forget(message.from_user.id)
+    try:
+        removed = await svc.qlog.forget(message.from_user.id)
+    except sqlite3.Error as exc:  # never claim rows are gone when the database refused to delete them
+        log.warning("/forget could not delete from the query log: %s", exc)
+        await message.reply_text(FORGET_FAILED)
+        return
     await message.reply_text(f"Done: deleted {removed} logged record(s) about you. Your next question starts fresh.")

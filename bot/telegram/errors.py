@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, NetworkError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError
 from telegram.ext import ContextTypes
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,12 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
     if isinstance(error, (NetworkError, Forbidden)):
         log.warning("Telegram error while handling %s: %s", kind, error)
+        return
+    if isinstance(error, InvalidToken):
+        return  # the token was revoked: the update loop ends the process with one line
+    if isinstance(error, BadRequest) and "too old" in str(error).lower():
+        # A button press or inline query answered late (after a restart): Telegram has expired it.
+        log.warning("Telegram expired a %s before it was answered: %s", kind, error)
         return
     log.error("unhandled error while handling %s", kind, exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None:

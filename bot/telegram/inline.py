@@ -19,7 +19,7 @@ def _card(reply: Reply) -> InlineQueryResultArticle:
     body = to_plain(answer).split("\n")
     description = next((line for line in body[1:] if line.strip()), "")[:120]
     return InlineQueryResultArticle(
-        id=answer.answer_id or "none",
+        id=(answer.answer_id or "none").split(".")[0],  # one card per section, whatever claim led
         title=answer.title[:100],
         description=description,
         input_message_content=InputTextMessageContent(reply.html()[0], parse_mode=ParseMode.HTML),

@@ -8,14 +8,16 @@ every message in the room. Edited messages are not answered again.
 from __future__ import annotations
 
 import logging
+import math
 import re
 
 from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.pipeline import QueryRecord, Reply
 from bot.telegram.replies import send_reply
-from bot.telegram.services import services
+from bot.telegram.services import Services, services
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +25,13 @@ NON_TEXT_HINT = (
     "I read text questions only — try “how does PRP work”, “exosomes evidence” or "
     "“what after laser?”. /help lists more."
 )
-RATE_LIMITED = "You are asking faster than I can answer well — please wait a minute and try again."
+RATE_LIMITED = "You are asking faster than I can answer well — please try again in {wait}."
+GROUP_BUSY = (
+    "Busy here: Telegram lets a bot send only {limit} messages a minute in a group, so my next answers "
+    "may arrive a few minutes late. For instant answers, ask me in a private chat{bot}."
+)
 EXPIRED_BUTTON = "That button has expired — please ask the question again."
+RATE_LIMITED_REASON = "rate_limited"
 
 
 def question_text(message: Message, bot_username: str) -> str | None:
@@ -56,14 +63,57 @@ async def rate_limit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         and question_text(update.message, services(context).bot_username) is None
     ):
         return  # group chatter not addressed to us costs nothing
-    allowed, warn = services(context).limiter.allow(user.id)
+    svc = services(context)
+    allowed, warn = svc.limiter.allow(user.id)
     if allowed:
         return
+    if update.message is not None:
+        _log_refused_question(update.message, svc)
+    notice = RATE_LIMITED.format(wait=_duration(svc.limiter.retry_after(user.id)))
     if warn and update.effective_message and update.callback_query is None:
-        await update.effective_message.reply_text(RATE_LIMITED)
+        await update.effective_message.reply_text(notice)
     elif update.callback_query:
-        await update.callback_query.answer(RATE_LIMITED)
+        await update.callback_query.answer(notice)
     raise ApplicationHandlerStop
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def _log_refused_question(message: Message, svc: Services) -> None:
+    """A refused question still counts: log it (reason rate_limited) so the load shows in the stats."""
+    text = message.text or ""
+    if text.startswith("/"):
+        command, _, rest = text.partition(" ")
+        if command.split("@")[0] != "/ask":
+            return  # other commands are not questions
+        text = rest
+    else:
+        text = question_text(message, svc.bot_username) or ""
+    if not text.strip():
+        return
+    svc.qlog.record(
+        QueryRecord(
+            question=text,
+            normalised="",
+            frontend="telegram",
+            chat_type=message.chat.type,
+            user=message.from_user.id if message.from_user else None,
+            intent=None,
+            slots={},
+            score=0.0,
+            answered=False,
+            reason=RATE_LIMITED_REASON,
+            suggestions=(),
+            latency_ms=0.0,
+            kb_version=svc.pipeline.kb.version,
+            used_context=False,
+        )
+    )
 
 
 async def answer_question(message: Message, text: str, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -76,6 +126,12 @@ async def answer_question(message: Message, text: str, context: ContextTypes.DEF
         chat_type=message.chat.type,
         user=user.id if user else None,
     )
+    if message.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP) and svc.pacer.note(
+        message.chat_id, len(reply.html())
+    ):
+        bot = f" (@{svc.bot_username})" if svc.bot_username else ""
+        await message.reply_text(GROUP_BUSY.format(limit=svc.pacer.per_minute, bot=bot))
+        svc.pacer.note(message.chat_id)
     await send_reply(message, reply)
 
 
@@ -129,6 +185,14 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         await query.answer()
         await send_reply(message, reply)
+        return
+    if kind == "q" and message is not None:
+        quotes = svc.pipeline.composer.quotes_for(rest)
+        if quotes is None:
+            await query.answer(EXPIRED_BUTTON)
+            return
+        await query.answer()
+        await send_reply(message, Reply(quotes, original or "", 0.0, False), buttons=False)
         return
     if kind == "f" and rest[:2] in ("+:", "-:") and svc.pipeline.composer.parse_answer_id(rest[2:]):
         helpful = rest[0] == "+"

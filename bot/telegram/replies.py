@@ -1,16 +1,21 @@
 """Send a pipeline Reply to Telegram: HTML messages plus the right buttons.
 
-Buttons carry short callback data (``a:<answer id>`` for "did you mean",
-``f:+:<answer id>`` / ``f:-:<answer id>`` for feedback), always within Telegram's
-64-byte limit; an answer id that would not fit gets no button rather than a broken one.
+Buttons carry short callback data, always within Telegram's 64-byte limit (an answer id
+that would not fit gets no button rather than a broken one):
+``a:<answer id>`` answers that id ("did you mean", "More", "Compare"), ``q:<answer id>``
+shows the review's sentences behind an answer ("Source"), ``f:+:<answer id>`` /
+``f:-:<answer id>`` record feedback.
 """
 
 from __future__ import annotations
 
+import time
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
-from telegram.constants import ParseMode
+from telegram.constants import MessageLimit, ParseMode
 
 from bot.pipeline import Reply
+from bot.telegram import delivery
 
 CALLBACK_LIMIT = 64
 BUTTON_TEXT_LIMIT = 60
@@ -30,6 +35,15 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
             if data:
                 rows.append([InlineKeyboardButton(s.label[:BUTTON_TEXT_LIMIT], callback_data=data)])
     elif answer.answered and answer.answer_id:
+        actions = []
+        if answer.more and (data := callback("a", answer.more)):
+            actions.append(InlineKeyboardButton("More ▸", callback_data=data))
+        if answer.claims and (data := callback("q", answer.answer_id)):
+            actions.append(InlineKeyboardButton("Source", callback_data=data))
+        if compare_id := _compare_id(answer):
+            actions.append(InlineKeyboardButton("Compare", callback_data=compare_id))
+        if actions:
+            rows.append(actions)
         up, down = callback("f:+", answer.answer_id), callback("f:-", answer.answer_id)
         if up and down:
             rows.append(
@@ -41,9 +55,38 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows) if rows else None
 
 
+def _compare_id(answer) -> str | None:
+    """A single-biologic answer on one aspect offers the same aspect for all three."""
+    slots = answer.slots
+    if len(slots.biologics) != 1 or not slots.aspect or "+" in (answer.intent or ""):
+        return None
+    return callback("a", f"cmp-{slots.aspect}")
+
+
+def late_note() -> str | None:
+    """For the first reply to an old question (asked while we were down or busy): say it is late."""
+    current = delivery.current()
+    if current is None or not current.late or current.late_noted:
+        return None
+    current.late_noted = True
+    if current.asked_at is None:
+        return "⏳ <i>Late answer — sorry, I could not reply at the time.</i>"
+    when = time.strftime(
+        "%H:%M UTC" if time.time() - current.asked_at < 86400 else "%d %b %H:%M UTC", time.gmtime(current.asked_at)
+    )
+    return f"⏳ <i>Late answer to your question of {when} — sorry, I could not reply at the time.</i>"
+
+
 async def send_reply(message: Message, reply: Reply, *, buttons: bool = True) -> list[Message]:
     """Answer ``message`` (quoted, so a later button press can find the question)."""
     texts = reply.html()
+    note = late_note()
+    if note is not None:
+        # HTML is never shorter than the text Telegram counts, so this keeps under the limit.
+        if len(note) + 2 + len(texts[0]) <= MessageLimit.MAX_TEXT_LENGTH:
+            texts = [f"{note}\n\n{texts[0]}", *texts[1:]]
+        else:
+            texts = [note, *texts]
     markup = keyboard(reply) if buttons else None
     sent = []
     for i, text in enumerate(texts):

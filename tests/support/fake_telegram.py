@@ -5,7 +5,8 @@ api.telegram.org: form-encoded bodies (objects as JSON strings), multipart for
 documents, the {"ok": ..., "result"|"description"} envelope. It rejects what Telegram
 rejects (4096-character messages, bad HTML, 64-byte callback_data, poll limits, more
 than 50 inline results, more than 20 messages a minute to one group, sends to a user who
-blocked the bot) and can inject 429 (retry_after), 502 and slow answers.
+blocked the bot) and can inject 429 (retry_after), 502, 401/404 (a rejected token) and
+slow answers.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import socket
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -52,7 +54,7 @@ class Call:
 
 @dataclass
 class Fault:
-    kind: str  # "429" | "502" | "slow"
+    kind: str  # "429" | "502" | "401" | "404" | "slow"
     retry_after: int = 1
     delay: float = 0.0
 
@@ -73,6 +75,13 @@ class State:
     webhook: str = ""
     blocked: set[int] = field(default_factory=set)
     group_sends: dict[int, deque] = field(default_factory=lambda: defaultdict(deque))
+    # Called with each getUpdates offset before answering: a test can check what the bot
+    # has stored by the time it acknowledges updates.
+    on_get_updates: Callable[[int], None] | None = None
+    # Methods whose calls are received (the body is in) but not processed until release().
+    holding: set[str] = field(default_factory=set)
+    held: int = 0
+    released: threading.Event = field(default_factory=threading.Event)
 
 
 def _user(user_id: int, name: str = "Dr") -> dict[str, Any]:
@@ -104,6 +113,7 @@ class FakeTelegram:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.release()
         with self.state.cond:
             self.state.cond.notify_all()
         self._server.shutdown()
@@ -120,6 +130,19 @@ class FakeTelegram:
 
     # -- test helpers: updates in, calls out ---------------------------------------------
 
+    def hold(self, method: str) -> None:
+        """From now on, receive calls to ``method`` but process them only after release().
+
+        Telegram processes a request whose body it has received even if the client dies
+        before reading the answer; a held call therefore counts as delivered.
+        """
+        self.state.released.clear()
+        self.state.holding.add(method)
+
+    def release(self) -> None:
+        self.state.holding.clear()
+        self.state.released.set()
+
     def inject(self, method: str, kind: str, *, retry_after: int = 1, delay: float = 0.0, times: int = 1) -> None:
         for _ in range(times):
             self.state.faults[method].append(Fault(kind, retry_after, delay))
@@ -132,13 +155,15 @@ class FakeTelegram:
             self.state.cond.notify_all()
         return update_id
 
-    def _message(self, user_id: int, chat_id: int, chat_type: str, **extra: Any) -> dict[str, Any]:
+    def _message(
+        self, user_id: int, chat_id: int, chat_type: str, date: int | None = None, **extra: Any
+    ) -> dict[str, Any]:
         with self.state.cond:
             self.state.next_message_id += 1
             message_id = self.state.next_message_id
         return {
             "message_id": message_id,
-            "date": int(time.time()),
+            "date": int(time.time()) if date is None else date,
             "from": _user(user_id),
             "chat": _chat(chat_id, chat_type),
             **extra,
@@ -152,6 +177,7 @@ class FakeTelegram:
         chat_id: int | None = None,
         chat_type: str = "private",
         reply_to: dict[str, Any] | None = None,
+        date: int | None = None,
     ) -> dict[str, Any]:
         extra: dict[str, Any] = {"text": text}
         if text.startswith("/"):
@@ -159,7 +185,7 @@ class FakeTelegram:
             extra["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         if reply_to:
             extra["reply_to_message"] = reply_to
-        message = self._message(user_id, chat_id or user_id, chat_type, **extra)
+        message = self._message(user_id, chat_id or user_id, chat_type, date, **extra)
         self.state.messages[(message["chat"]["id"], message["message_id"])] = message
         self.push({"message": message})
         return message
@@ -311,6 +337,10 @@ class FakeTelegram:
         return Handler
 
     def _call(self, method: str, p: dict[str, Any]) -> Any:
+        if method in self.state.holding:
+            with self.state.cond:
+                self.state.held += 1
+            self.state.released.wait()
         faults = self.state.faults.get(method)
         if faults:
             fault = faults.popleft()
@@ -318,6 +348,10 @@ class FakeTelegram:
                 raise ApiError(429, f"Too Many Requests: retry after {fault.retry_after}", fault.retry_after)
             if fault.kind == "502":
                 raise ApiError(502, "Bad Gateway")
+            if fault.kind == "401":
+                raise ApiError(401, "Unauthorized")
+            if fault.kind == "404":
+                raise ApiError(404, "Not Found")
             if fault.kind == "slow":
                 time.sleep(fault.delay)
         handler = getattr(self, f"_api_{method}", None)
@@ -363,6 +397,8 @@ class FakeTelegram:
 
     def _api_getUpdates(self, p: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(p.get("offset") or 0)
+        if self.state.on_get_updates is not None:
+            self.state.on_get_updates(offset)
         timeout = min(float(p.get("timeout") or 0), 2.0)
         deadline = time.monotonic() + timeout
         with self.state.cond:
