@@ -244,18 +244,31 @@ def test_reminders_at_the_set_time_only_when_due_across_a_restart(tmp_path):
                 stop_bot(proc)
 
 
-def test_remind_refuses_bad_input_and_groups(tmp_path):
+def test_remind_remembers_the_zone_and_refuses_bad_input_and_groups(tmp_path):
+    clock = tmp_path / "clock"
+    clock.write_text(str(at("2026-03-02T01:15:00+00:00")))  # 08:15 in Jakarta
     with FakeTelegram() as tg:
-        proc = start_bot(tg, tmp_path)
+        proc = start_bot(tg, tmp_path, REGENBOT_CLOCK_FILE=str(clock))
         try:
+            tg.send_text(801, "/remind on")
+            assert "Times are UTC; add your zone" in wait_text(tg, 801, "Daily reminder set for 01:15 UTC")
+            tg.send_text(801, "/remind 07:30 WIB")
+            wait_text(tg, 801, "Daily reminder set for 07:30 Asia/Jakarta")
+            tg.send_text(801, "/remind 19:00")  # the zone given once is the default from then on
+            set_at = wait_text(tg, 801, "Daily reminder set for 19:00 Asia/Jakarta")
+            assert "Next check Mon 2 Mar, 19:00" in set_at and "Times are UTC" not in set_at
+            tg.send_text(801, "/remind on")  # no quiz answered yet: the time of day of first use is now
+            wait_text(tg, 801, "Daily reminder set for 08:15 Asia/Jakarta")
             tg.send_text(801, "/remind 25:00")
             assert "/remind 07:30 Asia/Jakarta" in wait_text(tg, 801, "could not read")
             tg.send_text(801, "/remind 07:30 Atlantis/Capital")
             wait_text(tg, 801, "I do not know the time zone")
             tg.send_text(801, "/remind off")
+            wait_text(tg, 801, "Reminders are off.")
+            tg.send_text(801, "/remind off")
             wait_text(tg, 801, "You had no reminder set.")
-            tg.send_text(801, "/quiz <b>astrology</b>")
-            assert "<b>" in wait_text(tg, 801, "There is no quiz topic")  # shown as typed, not as markup
+            tg.send_text(803, "/quiz <b>astrology</b>")  # another user: 801 has used up a burst
+            assert "<b>" in wait_text(tg, 803, "There is no quiz topic")  # shown as typed, not as markup
             tg.send_text(802, "/remind 07:30", chat_id=-7100, chat_type="group")
             wait_text(tg, -7100, "Reminders are personal")
             assert json.loads(json.dumps(tg.state.commands)) and not tg.calls("sendMessage", ok=False)

@@ -150,3 +150,30 @@ async def test_sweep_sends_only_when_due_once_a_day_and_drops_blocked_trainees(t
     later = await sweep_once(bot, db, service, now + 3600)  # type: ignore[arg-type]
     assert later == SweepResult()  # one a day: nothing more today
     await db.close()
+
+
+async def test_forget_and_retention_reach_reminders_and_rounds(tmp_path):
+    """The reminder's chat id is the one raw id kept: /forget deletes it with the rest."""
+    from bot.querylog.pseudonym import Pseudonymizer
+    from bot.querylog.rounds import QuizDB
+    from bot.querylog.writer import QueryLog
+
+    qlog = QueryLog(tmp_path / "q.sqlite3", Pseudonymizer(b"k" * 32))
+    await qlog.open()
+    db = QuizDB(qlog.path)
+    await db.open()
+    me = qlog.pseudonymize(42)
+    await db.set_reminder(me, 42, 8, 0, "UTC", 1.0)
+    await db.set_zone(me, "Asia/Jakarta")
+    round_ = await db.start_round(me, f"u:{me}", None, "gaps", ["x01", "x02", "x03"], 0.0)
+    await db.add_poll("p1", round_.id, 0, "x01", 1)
+    assert await db.record_answer(await db.poll("p1"), me, True)
+    assert not await db.record_answer(await db.poll("p1"), me, False)  # the first answer counts
+    assert await qlog.forget(42) >= 4
+    assert await db.reminder(me) is None and await db.zone(me) is None and await db.round(round_.id) is None
+    await db.close()
+    await qlog.close()
+    reopened = QuizDB(qlog.path)
+    await reopened.open()  # polls of forgotten rounds are dropped
+    assert await reopened.poll("p1") is None
+    await reopened.close()

@@ -128,8 +128,14 @@ class QuizDB:
 
     async def _write(self, sql: str, params: tuple = ()) -> int:
         async with self._lock:
-            cursor = await self.conn.execute(sql, params)
-            await self.conn.commit()
+            try:
+                cursor = await self.conn.execute(sql, params)
+                await self.conn.commit()
+            except sqlite3.Error:
+                # A failed statement leaves its transaction open, and with it the write
+                # lock every other writer (the query log) would wait on.
+                await self.conn.rollback()
+                raise
             return cursor.rowcount
 
     async def _one(self, sql: str, params: tuple = ()) -> tuple | None:
@@ -147,16 +153,20 @@ class QuizDB:
     ) -> RoundRow:
         """A new open round for ``chat_key``; an open one there is marked replaced."""
         async with self._lock:
-            await self.conn.execute(
-                "UPDATE quiz_rounds SET state = 'replaced', updated_at = ? WHERE chat_key = ? AND state = 'open'",
-                (now, chat_key),
-            )
-            cursor = await self.conn.execute(
-                "INSERT INTO quiz_rounds (created_at, user_pseudonym, chat_key, group_chat_id, label, items,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (now_iso(), host, chat_key, group_chat_id, label, " ".join(items), now),
-            )
-            await self.conn.commit()
+            try:
+                await self.conn.execute(
+                    "UPDATE quiz_rounds SET state = 'replaced', updated_at = ? WHERE chat_key = ? AND state = 'open'",
+                    (now, chat_key),
+                )
+                cursor = await self.conn.execute(
+                    "INSERT INTO quiz_rounds (created_at, user_pseudonym, chat_key, group_chat_id, label, items,"
+                    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (now_iso(), host, chat_key, group_chat_id, label, " ".join(items), now),
+                )
+                await self.conn.commit()
+            except sqlite3.Error:
+                await self.conn.rollback()
+                raise
             round_id = cursor.lastrowid
         assert round_id is not None
         return RoundRow(round_id, host, chat_key, group_chat_id, label, tuple(items), 0, 0, "open", now)
@@ -258,6 +268,11 @@ class QuizDB:
             "UPDATE quiz_reminders SET next_at = ?, last_sent = COALESCE(?, last_sent) WHERE user_pseudonym = ?",
             (next_at, sent_at, pseudonym),
         )
+
+    async def touch_reminder(self, pseudonym: str) -> None:
+        """The trainee is still quizzing: retention counts a reminder's age from here, so
+        only a subscription left unused for the whole retention period is deleted."""
+        await self._write("UPDATE quiz_reminders SET created_at = ? WHERE user_pseudonym = ?", (now_iso(), pseudonym))
 
     async def zone(self, pseudonym: str) -> str | None:
         row = await self._one("SELECT zone FROM quiz_zones WHERE user_pseudonym = ?", (pseudonym,))

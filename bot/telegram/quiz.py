@@ -199,6 +199,8 @@ async def start_round(
     row = await state.store.start_round(
         pseudonym, chat_key, chat.id if group else None, round_.label, [i.id for i in round_.items], now
     )
+    if not group:
+        await state.store.touch_reminder(pseudonym)
     if group:
         host = state.name(pseudonym)
         await say(
