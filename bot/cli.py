@@ -200,6 +200,15 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
         f"provenance: {len(located)} claims, {sum(bool(c.quotes) for c in located)} with quotes, "
         f"{on_review} resting on the review itself; {quotes} quotes, {verified}"
     )
+    bank = kb.quiz
+    authored = sum(not i.generated for i in bank.items)
+    wrong = sum(len(i.options) - 1 for i in bank.items)
+    words = "made of the review's words" if source is not None else "words not checked (no --source)"
+    print(
+        f"quiz: {len(bank.items)} items ({authored} authored, {len(bank.items) - authored} generated) in "
+        f"{len(bank.topics)} topics, one supported option each; {wrong} wrong options, none also right by the "
+        f"knowledge base, {words}; {len(bank.shared)} Table 1 cells shared with another biologic, not asked"
+    )
     return 0
 
 

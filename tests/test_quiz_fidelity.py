@@ -174,3 +174,12 @@ def test_a_quote_from_the_reference_list_rests_on_that_entry():
     assert check_claim(source, Claim("Liang 2025 studied oxidative stress.", (3,), quote), "quiz.yaml", "f", "") == []
     wrong = check_claim(source, Claim("Liang 2025 studied oxidative stress.", (2,), quote), "quiz.yaml", "f", "")
     assert [p.field for p in wrong] == ["refs"]
+
+
+def test_kb_check_reports_the_quiz_figures(capsys):
+    from bot.cli import main
+
+    assert main(["kb", "check"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("quiz: "))
+    assert "authored" in line and "generated" in line and "none also right" in line
+    assert "words not checked (no --source)" in line
