@@ -160,5 +160,7 @@ def schedule_sweep(application: Application) -> None:
         raise RuntimeError(
             'reminders need python-telegram-bot\'s JobQueue: pip install "python-telegram-bot[job-queue]"'
         )
+    # APScheduler logs two INFO lines per run: thousands a day for a job that mostly finds nothing.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     interval = float(os.environ.get("REGENBOT_REMINDER_SWEEP") or DEFAULT_SWEEP)
     application.job_queue.run_repeating(sweep, interval=interval, first=min(interval, 1.0), name=JOB_NAME)
