@@ -54,7 +54,8 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
     print(
         f"knowledge base OK: version {kb.version}, {len(kb.biologics)} biologics, {len(kb.aspects)} aspects, "
         f"{claims} biologic claims, {len(kb.comparison.parameters)} comparison rows, {len(kb.scenarios)} scenarios, "
-        f"{len(kb.topics)} topics, {len(kb.references)} references, {len(kb.quiz.items)} quiz items"
+        f"{len(kb.topics)} topics, {len(kb.references)} references, {len(kb.quiz.items)} quiz items, "
+        f"{len(kb.learnt)} taught phrasings"
     )
     located = [claim for *_, claim in located_claims(kb)]
     quotes = sum(len(c.quotes) for c in located)
