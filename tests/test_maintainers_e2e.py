@@ -236,3 +236,15 @@ def test_a_burst_during_reloads_is_answered_exactly_once(tmp_path):
             stop_bot(proc)
         assert proc.returncode == 0
         assert os.path.exists(tmp_path / "bot.sqlite3")
+
+
+def test_digest_on_and_off_per_admin(bot):
+    tg, _, _, _ = bot
+    tg.send_text(ADMIN, "/digest off")
+    wait_text(tg, ADMIN, "turned off for you")
+    tg.send_text(ADMIN, "/digest")
+    wait_text(tg, ADMIN, "gap alerts are off")
+    tg.send_text(ADMIN, "/digest on")
+    wait_text(tg, ADMIN, "turned on for you")
+    tg.send_text(308, "/digest off")
+    wait_text(tg, 308, "for the bot's maintainers")

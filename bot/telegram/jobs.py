@@ -71,7 +71,8 @@ async def run_due(application: Application, now: datetime | None = None) -> dict
 
 
 def _plan(svc: Services, now: datetime):
-    """What to send and to whom (read only; recorded after sending)."""
+    """What to send and to whom; what was sent is recorded after sending (the first run only
+    sets the digest's starting mark here)."""
     settings = svc.settings
     conn = connect(svc.qlog.path)
     try:
