@@ -12,6 +12,10 @@ from pathlib import Path
 
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_RETENTION_DAYS = 180
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_DIGEST_DAY = "mon"
+DEFAULT_DIGEST_HOUR = 8  # UTC
+DEFAULT_ALERT_ASKERS = 3
 # BotFather tokens look like 123456789:AA...; the Bot API rejects anything else anyway,
 # but saying so before the first request gives a clear message instead of a 404.
 _TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,100}$")
@@ -42,6 +46,10 @@ class Settings:
     retention_days: int
     key_file: Path
     key: bytes | None  # from REGENBOT_PSEUDONYM_KEY, if set
+    expert_chat_id: int | None = None  # the maintainers' group for "Ask the maintainers"
+    digest_day: int = 0  # weekday of the maintainers' digest, Monday = 0
+    digest_hour: int = DEFAULT_DIGEST_HOUR  # UTC
+    alert_askers: int = DEFAULT_ALERT_ASKERS  # a gap asked by this many people alerts the maintainers
 
     def require_token(self) -> str:
         if not self.token:
@@ -73,6 +81,20 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     raw_key = (env.get("REGENBOT_PSEUDONYM_KEY") or "").strip()
     if raw_key and len(raw_key) < 32:
         raise ConfigError("REGENBOT_PSEUDONYM_KEY must be at least 32 characters of random text")
+    expert = (env.get("REGENBOT_EXPERT_CHAT_ID") or "").strip()
+    if expert and not re.fullmatch(r"-?\d{1,20}", expert):
+        raise ConfigError(
+            f"REGENBOT_EXPERT_CHAT_ID must be a numeric Telegram chat id (groups are negative), got {expert!r}"
+        )
+    day = (env.get("REGENBOT_DIGEST_DAY") or DEFAULT_DIGEST_DAY).strip().lower()[:3]
+    if day not in DAYS:
+        raise ConfigError(f"REGENBOT_DIGEST_DAY must be a weekday (mon, tue, ... sun), got {day!r}")
+    hour = (env.get("REGENBOT_DIGEST_HOUR") or str(DEFAULT_DIGEST_HOUR)).strip()
+    if not hour.isdigit() or not 0 <= int(hour) <= 23:
+        raise ConfigError(f"REGENBOT_DIGEST_HOUR must be an hour of the day, 0-23 (UTC), got {hour!r}")
+    askers = (env.get("REGENBOT_ALERT_ASKERS") or str(DEFAULT_ALERT_ASKERS)).strip()
+    if not askers.isdigit() or int(askers) < 1:
+        raise ConfigError(f"REGENBOT_ALERT_ASKERS must be a whole number of people >= 1, got {askers!r}")
     return Settings(
         token=token,
         api_url=api_url,
@@ -81,4 +103,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         retention_days=int(raw_days),
         key_file=key_file,
         key=raw_key.encode() if raw_key else None,
+        expert_chat_id=int(expert) if expert else None,
+        digest_day=DAYS.index(day),
+        digest_hour=int(hour),
+        alert_askers=int(askers),
     )

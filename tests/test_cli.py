@@ -128,6 +128,9 @@ def _commands(parser=None, prefix=""):
             for name, sub in action.choices.items():
                 yield f"{prefix}{name}".strip()
                 yield from _commands(sub, f"{prefix}{name} ")
+        elif prefix and not action.option_strings and action.choices:
+            # Actions given as a first positional word: `gaps teach`, `suggestions accept`.
+            yield from (f"{prefix}{choice}" for choice in action.choices)
 
 
 @pytest.mark.parametrize("command", sorted(set(_commands())))

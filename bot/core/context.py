@@ -63,6 +63,22 @@ class ContextStore:
     def __len__(self) -> int:
         return len(self._frames)
 
+    def prune(self, revise: Callable[[Frame], Frame | None]) -> int:
+        """Replace every frame by ``revise(frame)`` (None drops it); return how many were dropped.
+
+        Used when the knowledge base is reloaded: a conversation keeps its follow-up
+        context where the biologics, aspects and answer ids it holds still exist.
+        """
+        dropped = 0
+        for key, (stamp, frame) in list(self._frames.items()):
+            revised = revise(frame)
+            if revised is None:
+                del self._frames[key]
+                dropped += 1
+            elif revised is not frame:
+                self._frames[key] = (stamp, revised)
+        return dropped
+
 
 def next_frame(
     previous: Frame | None,

@@ -276,6 +276,24 @@ class Vocabulary:
 
 
 @dataclass(frozen=True)
+class Learnt:
+    """A phrasing a maintainer taught for one answer (knowledge/learnt.yaml).
+
+    It joins the examples of the aspect, scenario or topic behind that answer, so it is
+    matched, checked for collisions and counted as known words like any authored example;
+    ``biologics`` keeps a one-biologic answer's subject for a phrasing that names none.
+    """
+
+    phrase: str
+    answer: str
+    kind: str  # aspect | scenario | topic
+    ident: str
+    biologics: tuple[str, ...] = ()
+    by: str = ""
+    on: str = ""
+
+
+@dataclass(frozen=True)
 class Knowledge:
     version: str
     review: Review
@@ -290,6 +308,7 @@ class Knowledge:
     messages: dict[str, str]
     languages: tuple[Glossary, ...] = ()
     extra: dict[str, object] = field(default_factory=dict)
+    learnt: tuple[Learnt, ...] = ()
 
     @property
     def quiz(self):

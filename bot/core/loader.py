@@ -7,8 +7,9 @@ file, the entry and the field to fix.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from bot.core.knowledge import (
     Cue,
     Evidence,
     Knowledge,
+    Learnt,
     Overview,
     Parameter,
     Quote,
@@ -49,6 +51,9 @@ FILES = (
     "quiz.yaml",
     "indonesian.yaml",
 )
+# Phrasings maintainers taught (regenbot teach): optional, written by bot/teaching.py.
+LEARNT_FILE = "learnt.yaml"
+LEARNT_FIELDS = ("phrase", "answer", "by", "date", "from")
 # Glossaries of other languages people ask in (see bot/core/translate.py).
 LANGUAGE_FILES = ("indonesian.yaml",)
 MESSAGE_KEYS = (
@@ -361,6 +366,9 @@ def load_knowledge(directory: str | Path) -> Knowledge:
     comparison = _comparison(raw["comparison.yaml"], problems, valid, aspects, biologics)
     scenarios = _scenarios(raw["scenarios.yaml"], problems, valid, biologics)
     topics = _topics(raw["topics.yaml"], problems, valid)
+    learnt_raw = _read_yaml(directory, LEARNT_FILE, problems) if (directory / LEARNT_FILE).exists() else {}
+    learnt = _learnt(learnt_raw, problems, aspects, biologics, scenarios, topics)
+    aspects, scenarios, topics = _with_learnt(learnt, aspects, scenarios, topics)
     targets = {*biologics, *(f"{b}.{a}" for b in biologics for a in aspects), *(f"scenario.{x}" for x in scenarios)}
     vocabulary = read_vocabulary(_Reader(problems, "vocabulary.yaml"), raw["vocabulary.yaml"], targets | set(topics))
     languages = tuple(read_glossary(_Reader(problems, name), raw[name]) for name in LANGUAGE_FILES)
@@ -368,7 +376,7 @@ def load_knowledge(directory: str | Path) -> Knowledge:
     authored, quiz_topics, generated_topics, shared = _quiz(raw["quiz.yaml"], problems, valid, biologics)
 
     kb = Knowledge(
-        version=messages.get("version", "unknown"),
+        version=_version(messages.get("version", "unknown"), learnt),
         review=review,
         references=references,
         biologics=biologics,
@@ -380,6 +388,7 @@ def load_knowledge(directory: str | Path) -> Knowledge:
         vocabulary=vocabulary,
         messages=messages,
         languages=languages,
+        learnt=tuple(learnt),
     )
     if not problems:
         problems.extend(_contradictory_vocabulary(kb))
@@ -700,3 +709,83 @@ def _contradictory_vocabulary(kb: Knowledge) -> list[Problem]:
 def _messages(data: dict, problems: list[Problem]) -> dict[str, str]:
     r = _Reader(problems, "messages.yaml")
     return {key: r.text(data.get(key), key, "-") for key in MESSAGE_KEYS}
+
+
+def teachable_target(
+    answer: str, aspects: dict, biologics: dict, scenarios: dict, topics: dict
+) -> tuple[str, str, tuple[str, ...]] | str:
+    """(kind, id, biologics) whose examples a phrasing for ``answer`` joins, or why it cannot.
+
+    Only answers that own example phrasings can learn one: a biologic's aspect, a Table 1
+    row, a Table 2 scenario, a topic. Ids carry no focus or ".f" suffix: a phrasing picks
+    the answer, the question's own words pick the claims shown first.
+    """
+    head, _, rest = answer.partition("-")
+    if head == "cmp" and rest:
+        aspect, *bios = rest.split("-")
+        if aspect in aspects and bios and all(b in biologics for b in bios) and len(set(bios)) == len(bios) > 1:
+            return "aspect", aspect, tuple(bios)
+        if aspect in aspects and not bios:
+            return "aspect", aspect, ()
+    elif head == "scn" and rest in scenarios:
+        return "scenario", rest, ()
+    elif head == "t" and rest.replace("_", ".", 1) in topics:
+        return "topic", rest.replace("_", ".", 1), ()
+    elif head in biologics and rest in aspects:
+        return "aspect", rest, (head,)
+    return (
+        f"unknown or unteachable answer id {answer!r}: teach a biologic's aspect (prp-safety), a Table 1 row "
+        "(cmp-evidence, cmp-evidence-prp-exosomes), a scenario (scn-post_laser) or a topic (t-review_gaps)"
+    )
+
+
+def _learnt(data: dict, problems: list[Problem], aspects: dict, biologics: dict, scenarios: dict, topics: dict) -> list:
+    """Validate knowledge/learnt.yaml: known answer ids, no phrasing twice, no stray fields."""
+    from bot.core.normalise import normalise
+
+    r = _Reader(problems, LEARNT_FILE)
+    if not data:
+        return []
+    r.only(data, ("learnt",), "-", "-")
+    out: list[Learnt] = []
+    seen: dict[str, str] = {}
+    for i, raw in enumerate(r.seq(data.get("learnt"), "learnt", "-", required=False)):
+        item = r.mapping(raw, f"learnt[{i}]", "-")
+        r.only(item, LEARNT_FIELDS, f"learnt[{i}]", "-")
+        phrase = r.text(item.get("phrase"), f"learnt[{i}]", "phrase")
+        answer = r.text(item.get("answer"), f"learnt[{i}]", "answer")
+        entry = f"learnt[{i}] ({phrase!r})"
+        if not phrase or not answer:
+            continue
+        target = teachable_target(answer, aspects, biologics, scenarios, topics)
+        if isinstance(target, str):
+            r.problem(entry, "answer", target)
+            continue
+        key = normalise(phrase).text
+        if key in seen:
+            r.problem(entry, "phrase", f"duplicate: already taught at {seen[key]}")
+            continue
+        seen[key] = f"learnt[{i}]"
+        kind, ident, bios = target
+        by, day = item.get("by"), item.get("date")
+        out.append(Learnt(phrase, answer, kind, ident, bios, str(by or ""), str(day or "")))
+    return out
+
+
+def _with_learnt(learnt: list, aspects: dict, scenarios: dict, topics: dict) -> tuple[dict, dict, dict]:
+    """Taught phrasings become examples of their target, so everything that reads examples sees them."""
+    if not learnt:
+        return aspects, scenarios, topics
+    tables = {"aspect": dict(aspects), "scenario": dict(scenarios), "topic": dict(topics)}
+    for item in learnt:
+        table = tables[item.kind]
+        table[item.ident] = replace(table[item.ident], examples=(*table[item.ident].examples, item.phrase))
+    return tables["aspect"], tables["scenario"], tables["topic"]
+
+
+def _version(base: str, learnt: list) -> str:
+    """A taught phrasing changes what the bot answers, so it changes the version logged and shown."""
+    if not learnt:
+        return base
+    digest = hashlib.sha1("\n".join(f"{item.phrase}\t{item.answer}" for item in learnt).encode()).hexdigest()
+    return f"{base}+learnt{len(learnt)}.{digest[:6]}"

@@ -119,6 +119,10 @@ class Matcher:
         # the examples that share a content word with it: the cost follows the overlap,
         # not the size of the knowledge base.
         self._postings: dict[str, list[int]] = {}
+        # A phrasing taught for one biologic's answer (knowledge/learnt.yaml) answers that
+        # biologic when neither the question nor the conversation names one.
+        self._pins = {(t.kind, t.ident, t.phrase): t.biologics for t in kb.learnt if t.biologics}
+        self._pinned: dict[int, tuple[str, ...]] = {}
         for aspect in kb.aspects.values():
             self._index_examples("aspect", aspect.id, aspect.examples)
         for scenario in kb.scenarios.values():
@@ -137,6 +141,8 @@ class Matcher:
         for example in examples:
             canonical = self.lexicon.extract(normalise(example.replace("{b}", "PRP"))).canonical()
             number = len(self._phrases)
+            if (kind, ident, example) in self._pins:
+                self._pinned[number] = self._pins[(kind, ident, example)]
             self._phrases.append(canonical)
             self._phrase_targets.append((kind, ident))
             for word in set(canonical.split()) - self.lexicon.generic - {PLACEHOLDER}:
@@ -587,7 +593,7 @@ class Matcher:
             kind, ident = self._phrase_targets[numbers[j]]
             score = round(ratio * tuning.PRIOR["phrase"] * familiarity, 1)
             if kind == "aspect":
-                chosen = tuple(bios) or (context.biologics if context else ())
+                chosen = tuple(bios) or (context.biologics if context else ()) or self._pinned.get(numbers[j], ())
                 if len(chosen) == 1:
                     cand = Candidate(f"{chosen[0]}.{ident}", Slots(chosen, ident), "biologic", score, "phrase")
                 else:

@@ -9,6 +9,7 @@ Losing the key only means old and new pseudonyms no longer link up.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import logging
@@ -49,3 +50,36 @@ class Pseudonymizer:
             return None
         digest = hmac.new(self._key, str(user).encode(), hashlib.sha256).hexdigest()
         return digest[:20]
+
+    def seal(self, text: str) -> str:
+        """Encrypt ``text`` with the pseudonym key, so the database alone cannot read it.
+
+        For the one place the bot must find a person again (the asker of a question
+        relayed to the maintainers): the log holds this token, never a Telegram id.
+        HMAC-SHA256 as a keystream (counter mode) with a random nonce, then a tag over both.
+        """
+        nonce = secrets.token_bytes(16)
+        data = text.encode()
+        body = bytes(a ^ b for a, b in zip(data, self._stream(nonce, len(data)), strict=True))
+        tag = hmac.new(self._key, b"tag" + nonce + body, hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(nonce + body + tag).decode().rstrip("=")
+
+    def unseal(self, token: str) -> str | None:
+        """The text sealed in ``token``, or None if it was made with another key or altered."""
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        except (ValueError, TypeError):
+            return None
+        if len(raw) < 32:
+            return None
+        nonce, body, tag = raw[:16], raw[16:-16], raw[-16:]
+        expected = hmac.new(self._key, b"tag" + nonce + body, hashlib.sha256).digest()[:16]
+        if not hmac.compare_digest(tag, expected):
+            return None
+        return bytes(a ^ b for a, b in zip(body, self._stream(nonce, len(body)), strict=True)).decode(errors="replace")
+
+    def _stream(self, nonce: bytes, size: int) -> bytes:
+        blocks = []
+        for counter in range((size + 31) // 32):
+            blocks.append(hmac.new(self._key, b"seal" + nonce + counter.to_bytes(4, "big"), hashlib.sha256).digest())
+        return b"".join(blocks)[:size]

@@ -92,27 +92,57 @@ class ReplayReport:
     regressed: list[tuple[str, str]] = field(default_factory=list)  # (question, old intent)
     still_failing: list[str] = field(default_factory=list)
     unchanged: int = 0
+    skipped: int = 0  # commands, button picks, follow-ups, small talk: not questions to re-ask alone
 
 
-def replay(conn: sqlite3.Connection, pipeline: Pipeline, since: str | None = None) -> ReplayReport:
-    """Re-ask every distinct logged question against the current knowledge base."""
+# "[prp-safety]" is how a button pick or deep link is logged: an id, not a question.
+_PICK = re.compile(r"^\[[A-Za-z0-9_.~-]+\]$")
+# Replies that depend on the conversation or are small talk: nothing to compare alone.
+_NOT_REPLAYED = ("chat", "more", "sources", "quotes", "nothing_more", "no_previous_answer", "rate_limited")
+
+
+def replayable(question: str, reason: str | None, used_context: bool) -> bool:
+    """Is this logged row a question that means the same on its own, today?"""
+    text = question.strip()
+    return bool(
+        text
+        and not used_context
+        and not text.startswith("/")
+        and not _PICK.match(text)
+        and (reason or "") not in _NOT_REPLAYED
+    )
+
+
+def _distinct_questions(conn: sqlite3.Connection, since: str | None) -> tuple[list[sqlite3.Row], int]:
     where, args = (
         ("WHERE created_at >= ? AND frontend != 'replay'", [since]) if since else ("WHERE frontend != 'replay'", [])
     )
     rows = conn.execute(
-        f"SELECT question, intent, answered, used_context FROM queries {where} ORDER BY id DESC", args
+        f"SELECT question, intent, answered, used_context, reason FROM queries {where} ORDER BY id DESC", args
     ).fetchall()
-    report = ReplayReport()
     seen: set[str] = set()
+    out, skipped = [], 0
     for row in rows:
         question = row["question"]
-        if question in seen or row["used_context"]:
-            continue  # follow-ups depend on their conversation; replaying them alone says nothing
+        if question in seen:
+            continue
         seen.add(question)
+        if not replayable(question, row["reason"], bool(row["used_context"])):
+            skipped += 1
+            continue
+        out.append(row)
+    return out, skipped
+
+
+def replay(conn: sqlite3.Connection, pipeline: Pipeline, since: str | None = None) -> ReplayReport:
+    """Re-ask every distinct logged question against the current knowledge base."""
+    rows, skipped = _distinct_questions(conn, since)
+    report = ReplayReport(skipped=skipped)
+    for row in rows:
+        question = row["question"]
         report.total += 1
-        reply = pipeline.ask(question, conversation=("replay", report.total), frontend="replay")
-        pipeline.forget(("replay", report.total))
-        now_answered, now_intent = reply.answer.answered, reply.answer.intent
+        answer = quiet_answer(pipeline, question)
+        now_answered, now_intent = answer.answered, answer.intent
         was_answered, was_intent = bool(row["answered"]), row["intent"]
         if now_answered and not was_answered:
             report.closed.append((question, now_intent or ""))
@@ -125,6 +155,34 @@ def replay(conn: sqlite3.Connection, pipeline: Pipeline, since: str | None = Non
         else:
             report.unchanged += 1
     return report
+
+
+def quiet_answer(pipeline: Pipeline, question: str):
+    """What ``pipeline`` answers to ``question`` alone, with nothing logged or remembered."""
+    from bot.core.normalise import normalise
+
+    match = pipeline.matcher.match(normalise(question))
+    return pipeline.composer.compose(match)
+
+
+def outcome(answer) -> str:
+    """One word for a reply: its answer id when answered, else its reason."""
+    if answer.answered and answer.answer_id:
+        return answer.answer_id.split(".")[0]
+    return answer.reason
+
+
+def differences(
+    conn: sqlite3.Connection, before: Pipeline, after: Pipeline, since: str | None = None
+) -> tuple[int, list[tuple[str, str, str]]]:
+    """Logged questions that ``after`` answers differently from ``before``: (question, before, after)."""
+    rows, _ = _distinct_questions(conn, since)
+    changed = []
+    for row in rows:
+        old, new = outcome(quiet_answer(before, row["question"])), outcome(quiet_answer(after, row["question"]))
+        if old != new:
+            changed.append((row["question"], old, new))
+    return len(rows), changed
 
 
 EXPORT_COLUMNS = (
@@ -166,3 +224,10 @@ def _private_text_file(target: Path) -> IO[str]:
     if stat.S_ISREG(os.fstat(fd).st_mode):
         os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_CREAT
     return os.fdopen(fd, "w", newline="", encoding="utf-8")
+
+
+def suggestion_id(normalised: str, intent: str) -> str:
+    """A short stable id for a learnt phrasing, so a maintainer can accept it by name."""
+    import hashlib
+
+    return hashlib.sha1(f"{normalised}\t{intent}".encode()).hexdigest()[:8]

@@ -125,7 +125,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             FROM phrasing_picks p GROUP BY p.normalised, p.intent;
         """,
     ),
-    # 5 belongs to another branch; numbers are never reused.
+    # 5 belongs to another branch; numbers are applied by presence, not by order.
     (
         6,
         "quiz rounds and their polls, so a round survives a restart; answers per poll for group boards",
@@ -188,17 +188,62 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         """,
     ),
+    (
+        8,
+        "questions users asked the maintainers, and the maintainers' answers",
+        """
+        CREATE TABLE expert_requests (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            user_pseudonym TEXT,
+            question TEXT NOT NULL,
+            normalised TEXT NOT NULL,
+            reason TEXT,
+            asker_ref TEXT NOT NULL,
+            expert_chat TEXT,
+            expert_message_id INTEGER,
+            answer TEXT,
+            answered_by TEXT,
+            answered_at TEXT
+        );
+        CREATE INDEX expert_requests_user ON expert_requests(user_pseudonym, created_at);
+        CREATE INDEX expert_requests_message ON expert_requests(expert_chat, expert_message_id);
+        CREATE INDEX expert_requests_normalised ON expert_requests(normalised);
+        """,
+    ),
+    (
+        9,
+        "digest and alert state, kept across restarts; maintainers' digest choice",
+        """
+        CREATE TABLE job_runs (
+            job TEXT PRIMARY KEY,
+            last_run TEXT NOT NULL
+        );
+        CREATE TABLE gap_alerts (
+            normalised TEXT PRIMARY KEY,
+            gap_id TEXT NOT NULL,
+            askers INTEGER NOT NULL,
+            alerted_at TEXT NOT NULL
+        );
+        CREATE TABLE admin_prefs (
+            admin_pseudonym TEXT PRIMARY KEY,
+            digest INTEGER NOT NULL DEFAULT 1,
+            updated_at TEXT NOT NULL
+        );
+        """,
+    ),
 )
-LATEST = MIGRATIONS[-1][0]
-# Tables with a user_pseudonym and a created_at: what /forget and retention reach. A quiz
-# reminder holds the one raw id the bot keeps (a private chat to send to), so /forget,
-# /remind off, a blocked bot and retention all delete it.
+LATEST = max(number for number, _, _ in MIGRATIONS)
+# Tables with a user_pseudonym and a created_at: what /forget and retention reach.
+# A quiz reminder holds the one raw id the bot keeps (a private chat to send to), so
+# /forget, /remind off, a blocked bot and retention all delete it.
 USER_TABLES = (
     "queries",
     "quiz_answers",
     "feedback",
     "quiz_progress",
     "phrasing_picks",
+    "expert_requests",
     "quiz_rounds",
     "quiz_poll_answers",
     "quiz_reminders",
@@ -280,11 +325,14 @@ def connect(path: Path | str, *, timeout: float = 5.0) -> sqlite3.Connection:
 
 
 def current_version(conn: sqlite3.Connection) -> int:
+    return max(applied_versions(conn), default=0)
+
+
+def applied_versions(conn: sqlite3.Connection) -> set[int]:
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT, applied_at TEXT)"
     )
-    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-    return int(row[0] or 0)
+    return {int(row[0]) for row in conn.execute("SELECT version FROM schema_version")}
 
 
 Migrations = tuple[tuple[int, str, str], ...]
@@ -295,14 +343,16 @@ def migrate(conn: sqlite3.Connection, target: int | None = None, migrations: Mig
 
     ``migrations`` defaults to the query log's; another file (the Telegram inbox) passes its own.
     """
-    target = migrations[-1][0] if target is None else target
+    target = max(number for number, _, _ in migrations) if target is None else target
     # A read-only file keeps its journal mode; the writer retries its writes later.
     with contextlib.suppress(sqlite3.OperationalError):
         conn.execute("PRAGMA journal_mode=WAL")
     applied = []
-    version = current_version(conn)
-    for number, description, sql in migrations:
-        if number <= version or number > target:
+    # By presence, not by the highest number: branches reserve numbers and land in any
+    # order, so a file that has 8 and 9 must still get 6 and 7 when they arrive.
+    done = applied_versions(conn)
+    for number, description, sql in sorted(migrations, key=lambda m: m[0]):
+        if number in done or number > target:
             continue
         with conn:  # one transaction per migration: all of it or none of it
             conn.execute("BEGIN")

@@ -430,14 +430,21 @@ class QueryLog:
         cutoff = _iso(time.time() - self.retention_days * 86400)
         total = 0
         try:
-            for table in USER_TABLES:
-                cur = await self._conn.execute(f"DELETE FROM {table} WHERE created_at < ?", (cutoff,))
-                total += cur.rowcount
-            await self._conn.commit()
+            total += await self._delete_everywhere("created_at < ?", cutoff)
         except sqlite3.Error as exc:
             await self._rollback()
             if not await self._recover_if_corrupt(exc):
                 self._report(f"purge failed: {exc}")
+        return total
+
+    async def _delete_everywhere(self, condition: str, value: object) -> int:
+        """Delete the matching rows of every table that holds users' data, in one commit."""
+        assert self._conn is not None
+        total = 0
+        for table in USER_TABLES:
+            cur = await self._conn.execute(f"DELETE FROM {table} WHERE {condition}", (value,))
+            total += cur.rowcount
+        await self._conn.commit()
         return total
 
     async def forget(self, user: str | int) -> int:
@@ -458,10 +465,7 @@ class QueryLog:
             raise sqlite3.OperationalError(self.last_error or "the query log is unavailable")
         assert self._conn is not None
         try:
-            for table in USER_TABLES:
-                cur = await self._conn.execute(f"DELETE FROM {table} WHERE user_pseudonym = ?", (pseudonym,))
-                total += cur.rowcount
-            await self._conn.commit()
+            total += await self._delete_everywhere("user_pseudonym = ?", pseudonym)
         except sqlite3.Error as exc:
             await self._rollback()
             if await self._recover_if_corrupt(exc):

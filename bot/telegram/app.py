@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from datetime import datetime, timezone
+from pathlib import Path
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -38,7 +40,20 @@ from bot.querylog.rounds import QuizDB
 from bot.querylog.schema import check_shared_memory
 from bot.querylog.writer import QueryLog
 from bot.quizzing import QuizService, clock_from_env
-from bot.telegram import admin, commands, delivery, errors, inline, lifecycle, questions, quiz, reminders
+from bot.telegram import (
+    admin,
+    commands,
+    delivery,
+    errors,
+    expert,
+    inline,
+    jobs,
+    lifecycle,
+    questions,
+    quiz,
+    reload,
+    reminders,
+)
 from bot.telegram.delivery import InboxProcessor
 from bot.telegram.inbox import Inbox, inbox_path
 from bot.telegram.logs import configure_logging
@@ -55,10 +70,24 @@ CONCURRENT_UPDATES = 64
 QUERYLOG_CLOSE_SECONDS = 3.0  # after the in-flight grace: exit stays well under a supervisor's 10 s
 
 
-def handlers() -> list[tuple[BaseHandler, int]]:
+def handlers(expert_chat_id: int | None = None) -> list[tuple[BaseHandler, int]]:
     """Every handler with its group, in the order python-telegram-bot tries them."""
     private = filters.ChatType.PRIVATE
     new_message = filters.UpdateType.MESSAGE  # edited messages are never answered twice
+    # A maintainer's reply, in the maintainers' chat, to a question relayed there.
+    maintainers = (
+        [
+            (
+                MessageHandler(
+                    filters.Chat(expert_chat_id) & filters.REPLY & filters.TEXT & ~filters.COMMAND & new_message,
+                    expert.on_maintainer_reply,
+                ),
+                0,
+            )
+        ]
+        if expert_chat_id is not None
+        else []
+    )
     return [
         # Group -1 runs first for every update: per-user rate limit.
         (TypeHandler(Update, questions.rate_limit), -1),
@@ -80,10 +109,16 @@ def handlers() -> list[tuple[BaseHandler, int]]:
         # Maintainers only (REGENBOT_ADMIN_IDS); others get a polite refusal.
         (CommandHandler("gaps", admin.on_gaps), 0),
         (CommandHandler("stats", admin.on_stats), 0),
+        (CommandHandler("reload", reload.on_reload), 0),
+        (CommandHandler("digest", admin.on_digest), 0),
+        *maintainers,
         # Any other text is a question (in groups only when addressed to the bot).
         (MessageHandler(filters.TEXT & ~filters.COMMAND & new_message, questions.on_text), 0),
         # Stickers, photos, voice... in private chats get a hint instead of silence.
         (MessageHandler(private & new_message & ~filters.TEXT & ~filters.COMMAND, questions.on_non_text), 0),
+        # Admins' "Teach…" buttons under /gaps; a user's "Ask the maintainers".
+        (CallbackQueryHandler(admin.on_gap_button, pattern=r"^g:"), 0),
+        (CallbackQueryHandler(expert.on_ask_button, pattern=r"^x:"), 0),
         # Buttons under answers: "did you mean" and helpful / not helpful.
         (CallbackQueryHandler(questions.on_button), 0),
         # @bot prp evidence, from any chat.
@@ -91,7 +126,7 @@ def handlers() -> list[tuple[BaseHandler, int]]:
     ]
 
 
-def build_application(settings: Settings, kb: Knowledge) -> Application:
+def build_application(settings: Settings, kb: Knowledge, knowledge: Path | None = None) -> Application:
     token = settings.require_token()
     send_rate = float(os.environ.get("REGENBOT_SEND_RATE") or DEFAULT_SEND_RATE)
     inbox = Inbox(inbox_path(settings.db_path))
@@ -124,24 +159,28 @@ def build_application(settings: Settings, kb: Knowledge) -> Application:
     )
     # The services (and the pseudonym key, created on first use) wait for post_init, after
     # getMe: a token Telegram rejects must end the process with nothing but its one line.
-    application.bot_data["setup"] = (settings, kb, inbox)
-    for handler, group in handlers():
+    application.bot_data["setup"] = (settings, kb, inbox, knowledge)
+    for handler, group in handlers(settings.expert_chat_id):
         application.add_handler(handler, group=group)
     application.add_error_handler(errors.on_error)
     return application
 
 
 async def _post_init(application: Application) -> None:
-    settings, kb, inbox = application.bot_data["setup"]
+    settings, kb, inbox, knowledge = application.bot_data["setup"]
     qlog = QueryLog.from_settings(settings)
+    clock = clock_from_env()
     svc = application.bot_data["services"] = Services(
         settings=settings,
         pipeline=Pipeline(kb, sink=qlog, contexts=ContextStore()),
         qlog=qlog,
         inbox=inbox,
         limiter=UserRateLimiter(),
-        quiz=QuizService(kb, ProgressStore(qlog), clock=clock_from_env()),
+        quiz=QuizService(kb, ProgressStore(qlog), clock=clock),
         quiz_state=quiz.QuizState(db=QuizDB(qlog.path)),
+        knowledge_dir=knowledge,
+        # One clock for every job: REGENBOT_CLOCK_FILE moves reminders and digests alike.
+        clock=lambda: datetime.fromtimestamp(clock(), timezone.utc),
     )
     await svc.qlog.open()  # creates, checks (moves a damaged file aside) and migrates the database
     await svc.quiz_state.store.open()  # open rounds and reminders, as the last run left them
@@ -150,6 +189,7 @@ async def _post_init(application: Application) -> None:
     svc.inbox.open()
     svc.bot_username = application.bot.username or ""
     await application.bot.set_my_commands(commands.bot_commands())
+    jobs.schedule(application)
     log.info("regenbot started as @%s; knowledge base %s", svc.bot_username, svc.pipeline.kb.version)
 
 
@@ -169,24 +209,34 @@ def check_files(settings: Settings) -> None:
     check_shared_memory(inbox_path(settings.db_path))
 
 
-def run_polling(settings: Settings, kb: Knowledge) -> int:
-    """Long polling until SIGINT/SIGTERM (or a rejected token); returns the exit code."""
+def run_polling(settings: Settings, kb: Knowledge, knowledge: Path | None = None) -> int:
+    """Long polling until SIGINT/SIGTERM (or a rejected token); SIGHUP reloads knowledge/."""
     check_files(settings)
     configure_logging(settings.require_token())
-    application = build_application(settings, kb)
+    application = build_application(settings, kb, knowledge)
     processor = application.update_processor
     assert isinstance(processor, InboxProcessor)
-    return asyncio.run(lifecycle.serve(application, lifecycle.Polling(application, processor)))
+    source = lifecycle.Polling(application, processor)
+    return asyncio.run(lifecycle.serve(application, source, on_hangup=reload.on_hangup))
 
 
-def run_webhook(settings: Settings, kb: Knowledge, *, url: str, listen: str, port: int, secret: str) -> int:
+def run_webhook(
+    settings: Settings,
+    kb: Knowledge,
+    *,
+    url: str,
+    listen: str,
+    port: int,
+    secret: str,
+    knowledge: Path | None = None,
+) -> int:
     from urllib.parse import urlparse
 
     from bot.telegram import webhook
 
     check_files(settings)
     configure_logging(settings.require_token())
-    application = build_application(settings, kb)
+    application = build_application(settings, kb, knowledge)
     path = urlparse(url).path or "/telegram"
     source = webhook.Webhook(application, url=url, listen=listen, port=port, secret=secret, path=path)
-    return asyncio.run(lifecycle.serve(application, source))
+    return asyncio.run(lifecycle.serve(application, source, on_hangup=reload.on_hangup))

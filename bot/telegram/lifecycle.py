@@ -12,7 +12,8 @@ custom-webhook example does) so that:
 * SIGINT/SIGTERM stops fetching, lets in-flight answers finish for a few seconds and
   leaves the rest pending in the inbox for the next start;
 * a token Telegram rejects, at start or later, ends the process at once with one line
-  (exit code 2), so the supervisor alerts or restarts instead of keeping a dead bot.
+  (exit code 2), so the supervisor alerts or restarts instead of keeping a dead bot;
+* SIGHUP reloads the knowledge base (``on_hangup``) without stopping anything.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Protocol
 
@@ -106,7 +108,11 @@ class Polling:
                 await asyncio.wait_for(self.application.bot.get_updates(offset=self.offset, timeout=0), 2.0)
 
 
-async def serve(application: Application, source: Source) -> int:
+async def serve(
+    application: Application,
+    source: Source,
+    on_hangup: Callable[[Application], Awaitable[None]] | None = None,
+) -> int:
     """Run until SIGINT/SIGTERM or a fatal error; return the exit code."""
     processor = application.update_processor
     assert isinstance(processor, InboxProcessor)
@@ -114,6 +120,15 @@ async def serve(application: Application, source: Source) -> int:
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    hangups: set[asyncio.Task[None]] = set()
+    if on_hangup is not None:
+
+        def hangup() -> None:
+            task = loop.create_task(on_hangup(application), name="regenbot-reload")
+            hangups.add(task)  # keep a reference until it is done
+            task.add_done_callback(hangups.discard)
+
+        loop.add_signal_handler(signal.SIGHUP, hangup)
     try:
         await application.initialize()  # getMe: the first time Telegram sees the token
     except InvalidToken:

@@ -16,6 +16,7 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.pipeline import QueryRecord, Reply
+from bot.telegram import expert
 from bot.telegram.replies import send_reply
 from bot.telegram.services import Services, services
 
@@ -132,7 +133,7 @@ async def answer_question(message: Message, text: str, context: ContextTypes.DEF
         bot = f" (@{svc.bot_username})" if svc.bot_username else ""
         await message.reply_text(GROUP_BUSY.format(limit=svc.pacer.per_minute, bot=bot))
         svc.pacer.note(message.chat_id)
-    await send_reply(message, reply)
+    await send_reply(message, reply, ask_maintainers=expert.offered(svc, message.chat.type, reply.answer.reason))
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

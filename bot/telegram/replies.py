@@ -4,7 +4,8 @@ Buttons carry short callback data, always within Telegram's 64-byte limit (an an
 that would not fit gets no button rather than a broken one):
 ``a:<answer id>`` answers that id ("did you mean", "More", "Compare"), ``q:<answer id>``
 shows the review's sentences behind an answer ("Source"), ``f:+:<answer id>`` /
-``f:-:<answer id>`` record feedback.
+``f:-:<answer id>`` record feedback, ``x:<reason>`` asks the maintainers (see
+bot/telegram/expert.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ def callback(kind: str, answer_id: str) -> str | None:
     return data if len(data.encode()) <= CALLBACK_LIMIT else None
 
 
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+ASK_MAINTAINERS = "Ask the maintainers"
+
+
+def keyboard(reply: Reply, *, ask_maintainers: bool = False) -> InlineKeyboardMarkup | None:
     answer = reply.answer
     rows: list[list[InlineKeyboardButton]] = []
     if answer.suggestions:
@@ -52,6 +56,8 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
                     InlineKeyboardButton("👎 Not helpful", callback_data=down),
                 ]
             )
+    if ask_maintainers and not answer.answered:
+        rows.append([InlineKeyboardButton(ASK_MAINTAINERS, callback_data=f"x:{answer.reason}")])
     return InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -77,7 +83,9 @@ def late_note() -> str | None:
     return f"⏳ <i>Late answer to your question of {when} — sorry, I could not reply at the time.</i>"
 
 
-async def send_reply(message: Message, reply: Reply, *, buttons: bool = True) -> list[Message]:
+async def send_reply(
+    message: Message, reply: Reply, *, buttons: bool = True, ask_maintainers: bool = False
+) -> list[Message]:
     """Answer ``message`` (quoted, so a later button press can find the question)."""
     texts = reply.html()
     note = late_note()
@@ -87,7 +95,7 @@ async def send_reply(message: Message, reply: Reply, *, buttons: bool = True) ->
             texts = [f"{note}\n\n{texts[0]}", *texts[1:]]
         else:
             texts = [note, *texts]
-    markup = keyboard(reply) if buttons else None
+    markup = keyboard(reply, ask_maintainers=ask_maintainers) if buttons else None
     sent = []
     for i, text in enumerate(texts):
         last = i == len(texts) - 1
