@@ -87,6 +87,7 @@ def test_restart_mid_round_loses_no_answer(tmp_path):
             assert len(tg.polls_for(user)) == 5
             tg.send_text(user, "/score")
             score = wait_text(tg, user, "Answered 5, correct 4 (80%)")
+            print("restart mid-round: 5 answers given across 2 restarts (1 while down), 5 scored, 0 lost")
             assert "Due now: 1 item — /quiz." in score and "• evidence: 5/" in score
             # The one-tap "/quiz evidence" under the summary starts that round.
             message = tg.last_bot_message(user)
@@ -136,6 +137,7 @@ def test_group_round_with_three_members_and_a_leaderboard(tmp_path):
             board = wait_text(tg, group, "Group quiz finished: 5 questions on safety.")
             lines = board.splitlines()
             assert lines[1:4] == ["1. Dr602 — 5/5 right", "2. Dr601 — 4/5 right", "3. Dr603 — 3/5 right"]
+            print("group round, 3 members:", " | ".join(lines[1:4]))
             # /score in the group is the group's board over all its rounds.
             tg.send_text(third, "/score", chat_id=group, chat_type="group")
             standing = wait_text(tg, group, "This group's board")
@@ -235,6 +237,10 @@ def test_reminders_at_the_set_time_only_when_due_across_a_restart(tmp_path):
             tg.wait_for(lambda: len(reminders_to(missed)) == 2)
             assert len(reminders_to(early)) == 2 and len(reminders_to(knows)) == 1
 
+            print(
+                "reminders over 2 days: sent at the set time when due (701: 2, 703: 2, 702: 1 on day 2 only), "
+                "0 early, 0 when nothing due, blocked trainee unsubscribed"
+            )
             tg.send_text(missed, "/remind off")
             wait_text(tg, missed, "Reminders are off.")
             assert db_rows(tmp_path, "SELECT COUNT(*) FROM quiz_reminders")[0][0] == 2
