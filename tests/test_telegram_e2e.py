@@ -44,7 +44,13 @@ def test_question_with_citations_and_two_follow_ups(bot):
     first = wait_text(tg, 103, "Mechanism of action")
     assert "PDGF" in first and "[10-12]" in first and "Evidence: Strong" in first
     buttons = [b["callback_data"] for row in last_markup(tg, 103)["inline_keyboard"] for b in row]
-    assert buttons == ["q:prp-mechanism", "a:cmp-mechanism", "f:+:prp-mechanism", "f:-:prp-mechanism"]
+    assert buttons == [
+        "a:prp-mechanism.f",  # More: the claims in full wording, with named sources
+        "q:prp-mechanism",
+        "a:cmp-mechanism",
+        "f:+:prp-mechanism",
+        "f:-:prp-mechanism",
+    ]
     tg.send_text(103, "and is it safe?")
     wait_text(tg, 103, "PRP — Safety")
     tg.send_text(103, "what about exosomes?")

@@ -297,7 +297,12 @@ class Composer:
             title, lines, more = self._parts(parts, full)
         intent, slots = parts[0].intent, parts[0].slots
         answer_id = self.answer_id(intent, slots, parts[0].focus, parts)
-        if more is True:  # the rest of this very answer
+        abridged = not full and any(
+            span.claim is not None and span.claim.short and span.claim.short != span.claim.text
+            for line in lines
+            for span in line
+        )
+        if more is True or (more is None and abridged):  # the rest, or the full wording, of this answer
             more = answer_id + FULL if len(answer_id) + len(FULL) <= MAX_ANSWER_ID else None
         citations = _citations(lines)
         if full and intent not in ("refs.lookup", "refs.list", "review.about"):
@@ -347,7 +352,7 @@ class Composer:
             title, lines = self._compare(slots)
             return title, lines, None
         if intent.startswith("scenario."):
-            title, lines = self._scenario(slots.scenario or "")
+            title, lines = self._scenario(slots.scenario or "", full)
             return title, lines, None
         if intent == "refs.lookup":
             return (*self._reference(slots.ref or 0), None)
@@ -540,15 +545,17 @@ class Composer:
                     said(strength),
                 )
             )
+        if set(slots.biologics) == set(kb.comparison.hierarchy) or len(slots.biologics) > 1:
+            lines.append((said(kb.comparison.hierarchy_claim, brief=True),))  # where each stands
         names = " vs ".join(kb.biologics[b].short for b in slots.biologics)
         return f"{names} — side by side", lines
 
-    def _scenario(self, scenario_id: str) -> tuple[str, list[Line]]:
+    def _scenario(self, scenario_id: str, full: bool = False) -> tuple[str, list[Line]]:
         kb = self.kb
         sc = kb.scenarios[scenario_id]
         lines: list[Line] = [
             (Span("Best suited: ", "b"), Span(sc.choice_label)),
-            (Span("Why: ", "b"), said(sc.rationale, brief=True)),
+            (Span("Why: ", "b"), said(sc.rationale, brief=not full)),
         ]
         if len(sc.choice) == 1:
             lines.append(self._evidence_line(sc.choice[0], compact=True))

@@ -179,7 +179,12 @@ class Lexicon:
         # Fuzzy targets grouped by length: a word can only reach the cutoff against words of
         # similar length, so each correction scans a slice of the vocabulary, not all of it.
         self._targets_by_length: dict[int, list[str]] = {}
-        for word in sorted(w for w in (self.cue_words | self.domain) if len(w) >= 4 and not w.isdigit()):
+        # Terms of what the review does not cover are not correction targets: a real word one
+        # letter away ("manufacture", "stage") must not become "manufacturer" or "storage".
+        outside_only = outside_words - self.cue_tokens - self.domain
+        for word in sorted(
+            w for w in (self.cue_words | self.domain) - outside_only if len(w) >= 4 and not w.isdigit()
+        ):
             self._targets_by_length.setdefault(len(word), []).append(word)
         self._correct = lru_cache(maxsize=8192)(self._correct_uncached)
         self.is_generic = lru_cache(maxsize=8192)(self._is_generic)  # type: ignore[method-assign]
@@ -228,7 +233,11 @@ class Lexicon:
         c = cutoff / 100
         # Indel ratio 2*matches/(len1+len2) >= c bounds the other word's length.
         lo, hi = math.ceil(len(token) * c / (2 - c)), math.floor(len(token) * (2 - c) / c)
-        targets = [w for n in range(lo, hi + 1) for w in self._targets_by_length.get(n, ())]
+        # A typo keeps the first letter and about the length ("exosmes", "mechansim"); a word
+        # that differs there is another word ("signs" is not "designs").
+        slack = 1 if len(token) <= 6 else 2
+        lo, hi = max(lo, len(token) - slack), min(hi, len(token) + slack)
+        targets = [w for n in range(lo, hi + 1) for w in self._targets_by_length.get(n, ()) if w[0] == token[0]]
         found = process.extractOne(token, targets, scorer=fuzz.ratio, score_cutoff=cutoff)
         if found is None:
             return token, 0.0

@@ -502,7 +502,13 @@ class Matcher:
                     "scenario" if group else "section",
                 )
             if get("selection"):  # "which of these knocks down MMPs": the one biologic whose claims say so
-                for aspect, group in aspects.items():
+                # "which is most affordable": no aspect named, the words themselves point at one.
+                asked_aspects = dict(aspects) or {
+                    key.partition(".")[2]: []
+                    for key in self.sections.sections_with(question_stems)
+                    if key.partition(".")[0] in self.kb.biologics and key.partition(".")[2] in self.kb.aspects
+                }
+                for aspect, group in asked_aspects.items():
                     if self.sections.says(f"compare.{aspect}", question_stems) >= tuning.MIN_SECTION_OVERLAP:
                         continue  # the comparison row already says it
                     said = [
