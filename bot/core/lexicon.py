@@ -12,7 +12,7 @@ question is on topic; a word nobody knows is weak evidence either way.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
@@ -65,14 +65,13 @@ class Hit:
     end: int
     strength: float  # 1.0 for an exact match, lower when spelling was corrected
     generic_only: bool  # every word of the phrase is a generic word ("what is")
+    # Copied from the concept: read in every inner loop of scoring, so a field, not a property.
+    kind: str = field(init=False, compare=False)
+    value: str = field(init=False, compare=False)
 
-    @property
-    def kind(self) -> str:
-        return self.concept.kind
-
-    @property
-    def value(self) -> str:
-        return self.concept.value
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", self.concept.kind)
+        object.__setattr__(self, "value", self.concept.value)
 
 
 @dataclass(frozen=True)

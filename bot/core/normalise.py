@@ -31,6 +31,7 @@ _GREEK = {
     "µ": " micro ",
     "μ": " micro ",
 }
+_GREEK_TABLE = str.maketrans(_GREEK)
 _TOKEN = re.compile(r"[a-z0-9]+")
 _VOWEL = re.compile(r"[aeiouy]")
 _APOSTROPHE_S = re.compile(r"(\w)['’]s\b")
@@ -84,11 +85,12 @@ def fold_spelling(token: str) -> str:
 
 def _clean(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
-    text = "".join(_GREEK.get(ch, ch) for ch in text)
+    text = text.translate(_GREEK_TABLE)
     text = _APOSTROPHE_S.sub(r"\1s", text)  # patient's -> patients, what's -> whats
     text = _CONTRACTION.sub(r"\1\2", text)
     text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.replace("+", " plus ").replace("&", " and ")
     return text
 
