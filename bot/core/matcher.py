@@ -583,9 +583,11 @@ class Matcher:
         against any long question that contains it, the trap that would make "PRP for
         hair loss" look like a PRP question.
         """
-        canonical = ex.canonical()
-        if not canonical or len(ex.tokens) > tuning.MAX_PHRASE_TOKENS:
+        if len(ex.tokens) > tuning.MAX_PHRASE_TOKENS:
             return  # a whole-question ratio says nothing about a long message
+        canonical = ex.canonical()
+        if not canonical:
+            return
         # Words the knowledge base has never seen count against a phrase match too.
         known = len({p for h in ex.hits for p in range(h.start, h.end)}) + len(ex.domain)
         unknown_mass = tuning.UNKNOWN_WORD_MASS_WHEN_ASKED if asked else tuning.UNKNOWN_WORD_MASS

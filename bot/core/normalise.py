@@ -69,7 +69,7 @@ class Normalised:
 
     def in_question(self, position: int) -> bool:
         """Is the token at ``position`` part of a sentence that asks something?"""
-        if not self.sentence or len(set(self.sentence)) == 1:
+        if not self.sentence or self.sentence[0] == self.sentence[-1]:  # one sentence (numbers only grow)
             return True
         return self.sentence[position] in self.asking
 
