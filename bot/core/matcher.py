@@ -21,7 +21,7 @@ from rapidfuzz import fuzz, process
 from bot.core import tuning
 from bot.core.knowledge import Knowledge
 from bot.core.lexicon import CONTENT_KINDS, FUNCTION_KINDS, PLACEHOLDER, SOCIAL_KINDS, Extraction, Hit, Lexicon
-from bot.core.normalise import Normalised, normalise
+from bot.core.normalise import Normalised, normalise, stem
 from bot.core.sections import Sections
 from bot.core.translate import Translator
 
@@ -130,11 +130,9 @@ class Matcher:
         for topic in kb.topics.values():
             self._index_examples("topic", topic.id, topic.examples)
         self.conjunctions = frozenset({"and", "plus", "also", "then", "aswell", "both"})
-        self._ref_stems = {number: frozenset(self.lexicon_stems(ref.title)) for number, ref in kb.references.items()}
+        self._ref_stems = {number: frozenset(self._title_stems(ref.title)) for number, ref in kb.references.items()}
 
-    def lexicon_stems(self, text: str) -> set[str]:
-        from bot.core.normalise import stem
-
+    def _title_stems(self, text: str) -> set[str]:
         return {stem(t) for t in normalise(text).tokens if t not in self.lexicon.generic}
 
     def _index_examples(self, kind: str, ident: str, examples: tuple[str, ...]) -> None:
