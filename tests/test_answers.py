@@ -176,3 +176,25 @@ def test_a_comparison_without_a_parameter_is_a_summary_with_the_table_one_tap_aw
     full = pipeline.composer.more_for(reply.answer.answer_id)
     assert full is not None and "Key mechanism" in to_plain(full)
     assert pipeline.ask("show me table 1").answer.intent == "compare.table"
+
+
+@pytest.mark.parametrize(
+    "question, word",
+    [
+        ("exosome evidence after fractional laser?", "fractional"),
+        ("how was secretome applied in studies, topically?", "topical"),
+    ],
+)
+def test_a_word_asked_for_that_only_a_claims_full_wording_has_is_shown(pipeline, question, word):
+    """Short forms save space, but a fact named in the question must be on screen."""
+    reply = pipeline.ask(question)
+    assert reply.answer.answered
+    assert word in reply.plain().lower()
+
+
+def test_showing_one_claim_in_full_leaves_the_others_in_the_first_message(pipeline):
+    plain = pipeline.ask("exosome evidence").plain()
+    asked = pipeline.ask("exosome evidence after fractional laser?").plain()
+    bullets = [line for line in plain.splitlines() if line.startswith("•")]
+    assert "fractional" not in plain.lower()  # the short form, when nothing singles the claim out
+    assert len([line for line in asked.splitlines() if line.startswith("•")]) == len(bullets)

@@ -289,10 +289,12 @@ class Composer:
         section (with its named sources) that "More" shows."""
         if not match.answered:
             return self._not_answered(match)
-        parts = match.parts or (Candidate(match.intent or "", match.slots, "", match.score, focus=match.focus),)
+        parts = match.parts or (
+            Candidate(match.intent or "", match.slots, "", match.score, focus=match.focus, expand=match.expand),
+        )
         if len(parts) == 1:
             part = parts[0]
-            title, lines, more = self._section(part.intent, part.slots, part.focus, full)
+            title, lines, more = self._section(part.intent, part.slots, part.focus, full, expand=part.expand)
         else:
             title, lines, more = self._parts(parts, full)
         intent, slots = parts[0].intent, parts[0].slots
@@ -339,10 +341,18 @@ class Composer:
         return notes
 
     def _section(
-        self, intent: str, slots: Slots, focus: tuple[int, ...] = (), full: bool = False, share: int = 1
+        self,
+        intent: str,
+        slots: Slots,
+        focus: tuple[int, ...] = (),
+        full: bool = False,
+        share: int = 1,
+        expand: tuple[int, ...] = (),
     ) -> tuple[str, list[Line], str | bool | None]:
         """Title, lines, and what "More" shows: an answer id, True for the rest of this
-        answer, or None when the first message said everything."""
+        answer, or None when the first message said everything. ``expand`` names claims
+        whose full wording the first message shows (the question asked for a word only
+        it has)."""
         if intent == "compare.all":
             if full:
                 return (*self._compare(slots), None)
@@ -363,9 +373,10 @@ class Composer:
         if intent in self.kb.topics:
             topic = self.kb.topics[intent]
             # A topic is a list ("the gaps", "the methods"): shown whole when it fits a screen.
+            whole = {id(topic.claims[i]) for i in expand if i < len(topic.claims)}
             shown, cut = _first(list(topic.claims), focus, full, _budget(share), TOPIC_WHOLE_FACTOR)
-            return topic.title, [_bullet(c, brief=not full) for c in shown], cut
-        return self._biologic(slots.biologics[0], slots.aspect, focus, full, _budget(share))
+            return topic.title, [_bullet(c, brief=not full and id(c) not in whole) for c in shown], cut
+        return self._biologic(slots.biologics[0], slots.aspect, focus, full, _budget(share), expand)
 
     def _parts(self, parts: tuple[Candidate, ...], full: bool = False) -> tuple[str, list[Line], str | bool | None]:
         """A two-part question: each part under its own heading, one evidence line if the
@@ -377,7 +388,7 @@ class Composer:
             lines.append(self._evidence_line(shared[0], compact=not full))
         cut = False
         for part in parts:
-            _, body, more = self._section(part.intent, part.slots, part.focus, full, share=len(parts))
+            _, body, more = self._section(part.intent, part.slots, part.focus, full, len(parts), part.expand)
             cut = cut or bool(more)
             if shared:
                 body = [ln for ln in body if ln and not _is_evidence_line(ln, self.kb)]
@@ -476,6 +487,7 @@ class Composer:
         focus: tuple[int, ...] = (),
         full: bool = False,
         budget: int = FIRST_MESSAGE_CLAIM_CHARS,
+        expand: tuple[int, ...] = (),
     ) -> tuple[str, list[Line], bool | None]:
         kb = self.kb
         bio = kb.biologics[bio_id]
@@ -501,8 +513,9 @@ class Composer:
             where = "Table 1" if any(q.section == "Table 1" for q in cell.quotes) else "side by side"
             lines.append((said(cell, f"• {label} ({where}): "),))
         order = tuple(i for i in focus if i < len(claims))
+        whole = {id(claims[i]) for i in expand if i < len(claims)}
         shown, cut = _first(list(claims), order, full, budget)
-        lines += [_bullet(c, brief=not full) for c in shown]
+        lines += [_bullet(c, brief=not full and id(c) not in whole) for c in shown]
         return title, lines, cut
 
     def _compare(self, slots: Slots) -> tuple[str, list[Line]]:
@@ -627,7 +640,8 @@ def _first(
     whole: float = WHOLE_SECTION_FACTOR,
 ) -> tuple[list[Claim], bool | None]:
     """The claims of the first message (most relevant first, within the character budget)
-    and whether some were left for "More"; ``full`` shows all, in the section's order."""
+    and whether some were left for "More"; ``full`` shows all, in the section's order.
+    Sizes are the short forms: a claim shown in full for a word asked takes no other's place."""
     if full:
         return claims, None
     ranked = [claims[i] for i in order if i < len(claims)] + [c for i, c in enumerate(claims) if i not in order]

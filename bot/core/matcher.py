@@ -66,6 +66,7 @@ class Candidate:
     source: str = "slots"
     owned: frozenset[int] = frozenset()  # positions of the asking cues it consumes
     focus: tuple[int, ...] = ()  # claims of the section that hold the question's specific words
+    expand: tuple[int, ...] = ()  # claims shown in full: their short form drops a word asked for
     parts: tuple[Candidate, ...] = ()  # a question that asks two things: both answered
     rank: float = -1.0  # orders candidates: the score, nudged by how much of the question its text uses
     consumed: frozenset[int] = field(default=frozenset(), compare=False)  # hit indexes it explains
@@ -90,6 +91,7 @@ class Match:
     extraction: Extraction | None = field(default=None, compare=False, repr=False)
     parts: tuple[Candidate, ...] = ()
     focus: tuple[int, ...] = ()
+    expand: tuple[int, ...] = ()
     language: str | None = None
     personal: bool = False
     outside_topic: str | None = None
@@ -220,6 +222,7 @@ class Matcher:
             best.source == "context" or any(p.source == "context" for p in best.parts),
             parts=best.parts,
             focus=best.focus,
+            expand=best.expand,
             outside_topic=outside,
             **common,
         )
@@ -658,7 +661,9 @@ class Matcher:
         )
         section = best.section or best.intent
         stems = {ex.stems[p] for p in self._content_positions(ex) if p not in others}
-        return replace(best, focus=self.sections.focus(section, stems), parts=parts)
+        return replace(
+            best, focus=self.sections.focus(section, stems), expand=self.sections.expand(section, stems), parts=parts
+        )
 
     def _joined(self, ex: Extraction, first: set[int], second: set[int]) -> bool:
         """Is there an "and", "plus", "also" (or "&", "+") between the two parts' cues?"""

@@ -21,6 +21,10 @@ from bot.core.normalise import phrase_tokens, stem
 # The least inverse document frequency a claim must hold to be shown first (about one
 # word used by a handful of claims).
 MIN_FOCUS_WEIGHT = 2.0
+# The least inverse document frequency of a question word that makes a claim shown in
+# its full wording rather than its short form when only the full wording has it
+# ("topical", "Q-switched"): a fact asked for by name must be on screen.
+MIN_EXPAND_WEIGHT = 2.5
 
 
 def claim_texts(claim: Claim) -> Iterator[str]:
@@ -85,6 +89,7 @@ class Section:
     stems: frozenset[str]  # claims, quotes and labels together
     vocabulary: frozenset[str] = frozenset()  # stems plus the words people use to ask for it (cues)
     shown: frozenset[str] = frozenset()  # stems of the claims' own text (what an answer prints)
+    dropped: tuple[frozenset[str], ...] = ()  # per claim: stems its short form leaves out
 
 
 class Sections:
@@ -154,7 +159,8 @@ class Sections:
         stems = frozenset().union(*claim_stems, _stems(labels))
         asked = stems | _stems([c.phrase for c in cues])
         shown = _stems([c.text for c in claims])
-        self.by_key[key] = Section(key, tuple(claims), claim_stems, stems, asked, shown)
+        dropped = tuple(_stems([c.text]) - _stems([c.short]) if c.short else frozenset() for c in claims)
+        self.by_key[key] = Section(key, tuple(claims), claim_stems, stems, asked, shown, dropped)
 
     def weight(self, stem_: str) -> float:
         return self.idf.get(stem_, self.default_idf)
@@ -206,3 +212,13 @@ class Sections:
         if best < MIN_FOCUS_WEIGHT or all(s >= best * 0.5 for s in scores):
             return ()
         return tuple(sorted(range(len(scores)), key=lambda i: (-scores[i] if scores[i] >= best * 0.5 else 0, i)))
+
+    def expand(self, key: str, stems: set[str]) -> tuple[int, ...]:
+        """Claims to show in full in the first message: those whose short form leaves out
+        a specific word of the question that their full wording has."""
+        section = self.by_key.get(key)
+        if section is None:
+            return ()
+        stems = {s for s in stems - self.common if self.weight(s) >= MIN_EXPAND_WEIGHT}
+        order = self.focus(key, stems) or range(len(section.claims))
+        return next(((i,) for i in order if stems & section.dropped[i]), ())
