@@ -177,3 +177,17 @@ def test_words_the_review_does_not_use_are_not_routed_to_a_biologic(pipeline, qu
 def test_chat_shorthand_and_praise_are_small_talk(pipeline, text, kind):
     answer = ask(pipeline, text)
     assert answer.reason == "chat" and not answer.answered
+
+
+@pytest.mark.parametrize(
+    ("question", "label"),
+    [("why did the review not need ethical approval?", "Ethics"), ("was the review funded?", "Funding")],
+)
+def test_a_why_question_about_the_reviews_declarations_is_answered_not_taken_for_a_follow_up(
+    pipeline, question, label
+):
+    """"why" opens a question here; only "why?" on its own asks about the last answer."""
+    answer = ask(pipeline, question, conversation="fresh")
+    assert answer.answered and answer.intent == "review.about"
+    text = "\n".join("".join(s.text for s in line) for line in answer.lines)
+    assert f"{label}:" in text

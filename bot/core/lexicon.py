@@ -46,7 +46,9 @@ SOCIAL_KINDS = frozenset(
 )
 # Comparative and superlative endings, tried only when the base form is a known word.
 _DEGREE_SUFFIXES = (("iest", "y"), ("ier", "y"), ("est", ""), ("est", "e"), ("er", ""), ("er", "e"))
-CONTENT_KINDS = frozenset({"bio", "aspect", "overview", "scenario", "topic", "author", "reference", "references_list"})
+CONTENT_KINDS = frozenset(
+    {"bio", "aspect", "overview", "scenario", "topic", "about", "author", "reference", "references_list"}
+)
 
 
 @dataclass(frozen=True)

@@ -692,7 +692,7 @@ class Matcher:
     def _content_positions(self, ex: Extraction) -> set[int]:
         positions = set(ex.domain)
         for h in ex.hits:
-            if h.kind in ("aspect", "scenario", "topic", "overview", "compare") and not h.generic_only:
+            if h.kind in ("aspect", "scenario", "topic", "overview", "compare", "about") and not h.generic_only:
                 positions.update(range(h.start, h.end))
         return {p for p in positions if ex.tokens[p] not in self.lexicon.generic}
 
