@@ -290,11 +290,16 @@ class Composer:
         if not match.answered:
             return self._not_answered(match)
         parts = match.parts or (
-            Candidate(match.intent or "", match.slots, "", match.score, focus=match.focus, expand=match.expand),
+            Candidate(
+                match.intent or "", match.slots, "", match.score,
+                focus=match.focus, expand=match.expand, pulled=match.pulled,
+            ),
         )
         if len(parts) == 1:
             part = parts[0]
             title, lines, more = self._section(part.intent, part.slots, part.focus, full, expand=part.expand)
+            if part.pulled and not full:
+                lines = self._with_pulled(lines, *part.pulled)
         else:
             title, lines, more = self._parts(parts, full)
         intent, slots = parts[0].intent, parts[0].slots
@@ -323,6 +328,15 @@ class Composer:
             footer=self.kb.messages["disclaimer"],
             more=more or None,
         )
+
+    def _with_pulled(self, lines: list[Line], section: str, index: int) -> list[Line]:
+        """The claim another section of the biologic holds for a word asked, after the
+        evidence line, labelled with its section (shown in its full wording)."""
+        bio, _, aspect = section.partition(".")
+        claim = self.kb.biologics[bio].aspects[aspect][index]
+        pulled = (Span(self.kb.aspects[aspect].label + ": ", "b"), said(claim))
+        at = 1 if lines and _is_evidence_line(lines[0], self.kb) else 0
+        return [*lines[:at], pulled, *lines[at:]]
 
     def _has_full(self, intent: str) -> bool:
         return not intent.startswith(("compare.", "refs.")) or intent == "compare.all"

@@ -67,6 +67,7 @@ class Candidate:
     owned: frozenset[int] = frozenset()  # positions of the asking cues it consumes
     focus: tuple[int, ...] = ()  # claims of the section that hold the question's specific words
     expand: tuple[int, ...] = ()  # claims shown in full: their short form drops a word asked for
+    pulled: tuple[str, int] | None = None  # (section, claim) of the same biologic holding what was asked
     parts: tuple[Candidate, ...] = ()  # a question that asks two things: both answered
     rank: float = -1.0  # orders candidates: the score, nudged by how much of the question its text uses
     consumed: frozenset[int] = field(default=frozenset(), compare=False)  # hit indexes it explains
@@ -92,6 +93,7 @@ class Match:
     parts: tuple[Candidate, ...] = ()
     focus: tuple[int, ...] = ()
     expand: tuple[int, ...] = ()
+    pulled: tuple[str, int] | None = None
     language: str | None = None
     personal: bool = False
     outside_topic: str | None = None
@@ -223,6 +225,7 @@ class Matcher:
             parts=best.parts,
             focus=best.focus,
             expand=best.expand,
+            pulled=best.pulled,
             outside_topic=outside,
             **common,
         )
@@ -662,7 +665,11 @@ class Matcher:
         section = best.section or best.intent
         stems = {ex.stems[p] for p in self._content_positions(ex) if p not in others}
         return replace(
-            best, focus=self.sections.focus(section, stems), expand=self.sections.expand(section, stems), parts=parts
+            best,
+            focus=self.sections.focus(section, stems),
+            expand=self.sections.expand(section, stems),
+            pulled=self.sections.pull(section, stems),
+            parts=parts,
         )
 
     def _joined(self, ex: Extraction, first: set[int], second: set[int]) -> bool:

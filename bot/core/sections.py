@@ -25,6 +25,11 @@ MIN_FOCUS_WEIGHT = 2.0
 # its full wording rather than its short form when only the full wording has it
 # ("topical", "Q-switched"): a fact asked for by name must be on screen.
 MIN_EXPAND_WEIGHT = 2.5
+# How much inverse document frequency a claim from another section of the same biologic
+# must hold of the question's specific words, none of which the chosen section prints, to
+# be shown first ("UC-MSC secretome benefit?": the umbilical-cord claim is a mechanism
+# claim). About one rare word.
+MIN_PULL_WEIGHT = 3.0
 
 
 def claim_texts(claim: Claim) -> Iterator[str]:
@@ -90,6 +95,7 @@ class Section:
     vocabulary: frozenset[str] = frozenset()  # stems plus the words people use to ask for it (cues)
     shown: frozenset[str] = frozenset()  # stems of the claims' own text (what an answer prints)
     dropped: tuple[frozenset[str], ...] = ()  # per claim: stems its short form leaves out
+    printed: tuple[frozenset[str], ...] = ()  # per claim: stems of its own text (not its quotes)
 
 
 class Sections:
@@ -159,8 +165,9 @@ class Sections:
         stems = frozenset().union(*claim_stems, _stems(labels))
         asked = stems | _stems([c.phrase for c in cues])
         shown = _stems([c.text for c in claims])
-        dropped = tuple(_stems([c.text]) - _stems([c.short]) if c.short else frozenset() for c in claims)
-        self.by_key[key] = Section(key, tuple(claims), claim_stems, stems, asked, shown, dropped)
+        printed = tuple(_stems([c.text]) for c in claims)
+        dropped = tuple(p - _stems([c.short]) if c.short else frozenset() for p, c in zip(printed, claims, strict=True))
+        self.by_key[key] = Section(key, tuple(claims), claim_stems, stems, asked, shown, dropped, printed)
 
     def weight(self, stem_: str) -> float:
         return self.idf.get(stem_, self.default_idf)
@@ -222,3 +229,25 @@ class Sections:
         stems = {s for s in stems - self.common if self.weight(s) >= MIN_EXPAND_WEIGHT}
         order = self.focus(key, stems) or range(len(section.claims))
         return next(((i,) for i in order if stems & section.dropped[i]), ())
+
+    def pull(self, key: str, stems: set[str]) -> tuple[str, int] | None:
+        """A claim of the same biologic's other sections that prints the question's specific
+        words when no claim of the chosen section does: shown first, under its own label,
+        so a fact asked for by name is on screen whichever aspect word the question used."""
+        bio, _, aspect = key.partition(".")
+        section = self.by_key.get(key)
+        if section is None or bio not in self.kb.biologics or aspect not in self.kb.aspects:
+            return None
+        specific = {s for s in stems - self.common if self.weight(s) >= MIN_EXPAND_WEIGHT}
+        if not specific or any(specific & printed for printed in section.printed):
+            return None
+        found: tuple[float, str, int] | None = None
+        for other in self.kb.aspects:
+            if other == aspect:
+                continue
+            own = len(self.kb.biologics[bio].aspects.get(other, ()))  # not the Table 1 cell
+            for i, printed in enumerate(self.by_key[f"{bio}.{other}"].printed[:own]):
+                weight = sum(self.weight(s) for s in specific & printed)
+                if weight >= MIN_PULL_WEIGHT and (found is None or weight > found[0]):
+                    found = (weight, f"{bio}.{other}", i)
+        return found[1:] if found else None
