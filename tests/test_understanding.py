@@ -191,3 +191,27 @@ def test_a_why_question_about_the_reviews_declarations_is_answered_not_taken_for
     assert answer.answered and answer.intent == "review.about"
     text = "\n".join("".join(s.text for s in line) for line in answer.lines)
     assert f"{label}:" in text
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("does secretome from umbilical cord cells have particular benefits?", "Umbilical-cord"),
+        ("PRP benefits with leukocyte content?", "leukocyte"),
+    ],
+)
+def test_a_fact_named_in_the_question_is_shown_even_when_another_aspect_holds_it(pipeline, question, fact):
+    """The aspect word picks the section; the named fact comes from the biologic's other
+    section that prints it, labelled with that section."""
+    answer = ask(pipeline, question, conversation="fresh")
+    assert answer.answered
+    text = "\n".join("".join(s.text for s in line) for line in answer.lines)
+    assert fact in text
+
+
+@pytest.mark.parametrize(
+    "question", ["how long does PRP last?", "how long will exosome results last", "how long do secretome effects last"]
+)
+def test_how_long_a_biologic_lasts_is_not_covered(pipeline, question):
+    answer = ask(pipeline, question, conversation="fresh")
+    assert not answer.answered and answer.reason == "not_covered"

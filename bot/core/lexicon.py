@@ -294,35 +294,22 @@ class Lexicon:
         # biologics' names skipped ("how many PRP sessions" is "how many sessions"). Such a
         # term wins over a cue it overlaps unless the cue is longer ("dose response" is a cue
         # of the review's gaps; "dose" alone is not covered).
-        bio_at = {q for h in hits if h.kind == "bio" for q in range(h.start, h.end)}
-        keep = [q for q in range(len(tokens)) if q not in bio_at]
-        seen = tuple(tokens[q] for q in keep)
-        written = tuple(question.tokens[q] for q in keep)
+        # A term written with "it" also matches the biologic in its place ("how long does
+        # PRP last" is "how long does it last"), tried when skipping finds nothing.
+        bio_spans = sorted((h.start, h.end) for h in hits if h.kind == "bio")
+        bio_at = {q for start, end in bio_spans for q in range(start, end)}
+        skipped = [q for q in range(len(tokens)) if q not in bio_at]
+        views = [(skipped, tuple(tokens[q] for q in skipped), tuple(question.tokens[q] for q in skipped))]
+        if bio_spans:
+            keep = [q for q in range(len(tokens)) if q not in bio_at or any(q == s for s, _ in bio_spans)]
+            said = tuple("it" if q in bio_at else tokens[q] for q in keep)
+            views.append((keep, said, tuple("it" if q in bio_at else question.tokens[q] for q in keep)))
         outside: list[int] = []
         topics: list[int] = []
-        i = 0
-        while i < len(keep):
-            lengths = sorted({*self._outside_lengths.get(seen[i], ()), *self._outside_lengths.get(written[i], ())})
-            for n in reversed(lengths):
-                if i + n > len(keep):
-                    continue
-                topic = self.outside_phrases.get(seen[i : i + n])
-                if topic is None:
-                    topic = self.outside_phrases.get(written[i : i + n])
-                if topic is None:
-                    continue
-                where = keep[i : i + n]
-                overlapping = [h for h in hits if h.kind != "bio" and h.start <= where[-1] and where[0] < h.end]
-                if any(h.end - h.start > n for h in overlapping):
-                    continue
-                hits = [h for h in hits if h not in overlapping]
-                outside.extend(where)
-                if topic not in topics:
-                    topics.append(topic)
-                i += n
+        for keep, seen, written in views:
+            hits = self._outside(hits, keep, seen, written, outside, topics)
+            if topics:
                 break
-            else:
-                i += 1
 
         covered = {q for h in hits for q in range(h.start, h.end)} | set(outside)
         domain, unknown, numbers = [], [], []
@@ -349,6 +336,43 @@ class Lexicon:
             weights,
             tuple(stem(t) for t in tokens),
         )
+
+    def _outside(
+        self,
+        hits: list[Hit],
+        keep: list[int],
+        seen: tuple[str, ...],
+        written: tuple[str, ...],
+        outside: list[int],
+        topics: list[int],
+    ) -> list[Hit]:
+        """Not-covered terms over one view of the question (positions ``keep``): fills
+        ``outside`` and ``topics``, returns the hits a longer-or-equal term replaced."""
+        bio_at = {q for h in hits if h.kind == "bio" for q in range(h.start, h.end)}
+        i = 0
+        while i < len(keep):
+            lengths = sorted({*self._outside_lengths.get(seen[i], ()), *self._outside_lengths.get(written[i], ())})
+            for n in reversed(lengths):
+                if i + n > len(keep):
+                    continue
+                topic = self.outside_phrases.get(seen[i : i + n])
+                if topic is None:
+                    topic = self.outside_phrases.get(written[i : i + n])
+                if topic is None:
+                    continue
+                where = [q for q in keep[i : i + n] if q not in bio_at]
+                overlapping = [h for h in hits if h.kind != "bio" and h.start <= where[-1] and where[0] < h.end]
+                if any(h.end - h.start > n for h in overlapping):
+                    continue
+                hits = [h for h in hits if h not in overlapping]
+                outside.extend(where)
+                if topic not in topics:
+                    topics.append(topic)
+                i += n
+                break
+            else:
+                i += 1
+        return hits
 
 
 def _lengths_by_first(phrases: dict[tuple[str, ...], object]) -> dict[str, tuple[int, ...]]:
