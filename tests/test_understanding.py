@@ -215,3 +215,25 @@ def test_a_fact_named_in_the_question_is_shown_even_when_another_aspect_holds_it
 def test_how_long_a_biologic_lasts_is_not_covered(pipeline, question):
     answer = ask(pipeline, question, conversation="fresh")
     assert not answer.answered and answer.reason == "not_covered"
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "fact"),
+    [
+        ("is PRP the gold standard, and why?", "prp.standing", "benchmark"),
+        ("are exosomes ready for routine practice?", "exosomes.standing", "translational readiness"),
+        ("which is cheapest?", "compare.standing", "affordability"),
+    ],
+)
+def test_why_a_biologic_stands_where_it_does_is_the_reviews_discussion(pipeline, question, intent, fact):
+    """"Why" questions about a biologic's standing get the Discussion's reasoning, and a
+    question about cost-effectiveness gets what the review says (PRP's affordability)."""
+    answer = ask(pipeline, question, conversation="fresh")
+    assert answer.answered and answer.intent == intent
+    text = "\n".join("".join(s.text for s in line) for line in answer.lines)
+    assert fact in text
+
+
+def test_a_price_is_still_not_covered(pipeline):
+    answer = ask(pipeline, "how much does PRP cost", conversation="fresh")
+    assert not answer.answered and answer.reason == "not_covered"
