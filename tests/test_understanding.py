@@ -237,3 +237,13 @@ def test_why_a_biologic_stands_where_it_does_is_the_reviews_discussion(pipeline,
 def test_a_price_is_still_not_covered(pipeline):
     answer = ask(pipeline, "how much does PRP cost", conversation="fresh")
     assert not answer.answered and answer.reason == "not_covered"
+
+
+@pytest.mark.parametrize(
+    "question", ["are there head-to-head studies of PRP and secretome?", "any direct comparison trials of the three?"]
+)
+def test_head_to_head_trials_are_the_gap_the_review_names(pipeline, question):
+    answer = ask(pipeline, question, conversation="fresh")
+    assert answer.answered and "review.gaps" in answer.intent.split("+")
+    text = "\n".join("".join(s.text for s in line) for line in answer.lines)
+    assert "comparative trials" in text
