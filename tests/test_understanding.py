@@ -247,3 +247,16 @@ def test_head_to_head_trials_are_the_gap_the_review_names(pipeline, question):
     assert answer.answered and "review.gaps" in answer.intent.split("+")
     text = "\n".join("".join(s.text for s in line) for line in answer.lines)
     assert "comparative trials" in text
+
+
+@pytest.mark.parametrize(
+    ("question", "number"),
+    [
+        ("citation for the adipose-derived secretome study please", 8),
+        ("reference for the umbilical cord secretome paper", 7),
+        ("which paper is the exosome split-face trial?", 4),
+    ],
+)
+def test_a_reference_described_by_its_subject_is_found_by_its_most_telling_title_words(pipeline, question, number):
+    answer = ask(pipeline, question, conversation="fresh")
+    assert answer.answered and answer.intent == "refs.lookup" and answer.slots.ref == number

@@ -13,6 +13,7 @@ the review's domain but no part explains it well; "not covered" when it is outsi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from statistics import fmean
 
@@ -135,6 +136,24 @@ class Matcher:
             self._index_examples("topic", topic.id, topic.examples)
         self.conjunctions = frozenset({"and", "plus", "also", "then", "aswell", "both"})
         self._ref_stems = {number: frozenset(self._title_stems(ref.title)) for number, ref in kb.references.items()}
+        titles = list(self._ref_stems.values())
+        self._title_idf = {
+            s: math.log(1 + len(titles) / sum(s in t for t in titles)) for s in frozenset().union(*titles)
+        }
+
+    def _described_references(self, ex: Extraction, overlap_stems: set[str]) -> list[int]:
+        """The references whose titles share the most telling words with the question ("ref
+        for the adipose-derived secretome study" is Zare's, not any title saying "derived"):
+        words are weighed by how few titles use them."""
+        asked = {s for t, s in zip(ex.tokens, ex.stems, strict=True) if t not in self.lexicon.generic}
+        telling = asked - self.sections.common
+        weights: dict[int, float] = {}
+        for number, stems in self._ref_stems.items():
+            if sum(self.sections.weight(s) for s in stems & telling) >= tuning.MIN_SECTION_OVERLAP:
+                weights[number] = sum(self._title_idf[s] for s in stems & asked)
+        best = max(weights.values(), default=0.0)
+        chosen = [n for n, w in weights.items() if w >= best - 1e-9]
+        return chosen if len(chosen) == 1 else []  # "sources for platelet-rich plasma" names no one paper
 
     def _title_stems(self, text: str) -> set[str]:
         return {stem(t) for t in normalise(text).tokens if t not in self.lexicon.generic}
@@ -383,17 +402,26 @@ class Matcher:
             for pos, number in ex.numbers:
                 add("refs.lookup", Slots(ref=number), "reference", ids(ref_cues, function), "reference", (pos,))
             if not ex.numbers:
-                for number, stems in self._ref_stems.items():
-                    shared = stems & overlap_stems
-                    if sum(self.sections.weight(s) for s in shared) >= tuning.MIN_SECTION_OVERLAP:
-                        add(
-                            "refs.lookup",
-                            Slots(ref=number),
-                            "reference",
-                            ids(ref_cues, function),
-                            "reference",
-                            section=f"ref.{number}",
+                for number in self._described_references(ex, overlap_stems):
+                    # Words of the title describe the paper asked for: the reference uses them.
+                    section = self.sections.by_key[f"ref.{number}"]
+                    described = [
+                        h
+                        for h in hits
+                        if (h.kind == "aspect" and h.value == "evidence")  # "the split-face trial": a paper
+                        or (
+                            h.kind in ("bio", "aspect")
+                            and all(ex.stems[p] in section.stems for p in range(h.start, h.end))
                         )
+                    ]
+                    add(
+                        "refs.lookup",
+                        Slots(ref=number),
+                        "reference",
+                        ids(ref_cues, function, described),
+                        "reference",
+                        section=f"ref.{number}",
+                    )
         for h in get("author"):
             add("refs.lookup", Slots(ref=int(h.value)), "reference", ids([h], ref_cues, function), "reference")
         if get("references_list") and not ex.numbers:
