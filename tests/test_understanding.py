@@ -260,3 +260,15 @@ def test_head_to_head_trials_are_the_gap_the_review_names(pipeline, question):
 def test_a_reference_described_by_its_subject_is_found_by_its_most_telling_title_words(pipeline, question, number):
     answer = ask(pipeline, question, conversation="fresh")
     assert answer.answered and answer.intent == "refs.lookup" and answer.slots.ref == number
+
+
+def test_how_is_that_different_from_x_compares_the_biologic_just_discussed_with_x(pipeline):
+    ask(pipeline, "what are exosomes", conversation="diff")
+    answer = ask(pipeline, "how is that different from PRP?", conversation="diff")
+    assert answer.answered and answer.intent.startswith("compare.")
+    assert set(answer.slots.biologics) == {"exosomes", "prp"}
+
+
+def test_a_comparison_cue_with_one_biologic_and_no_history_compares_all_three(pipeline):
+    answer = ask(pipeline, "how does PRP compare?", conversation="none-before")
+    assert answer.intent.startswith("compare.") and len(answer.slots.biologics) == 3

@@ -447,7 +447,10 @@ class Matcher:
         compare = get("compare") + get("full_table") + (get("compare_needs_two") if two else [])
         remembered = context.recent if context and len(context.recent) >= 2 else ()
         if bios and (len(bios) >= 2 or compare):
-            chosen = tuple(b for b in self.all_biologics if b in bios) if len(bios) >= 2 else self.all_biologics
+            # "how's that different from secretome?": the biologic just discussed and the one named.
+            talked = set(context.biologics) if context and len(bios) == 1 else set()
+            together = set(bios) | talked if len(bios) >= 2 or talked - set(bios) else set(self.all_biologics)
+            chosen = tuple(b for b in self.all_biologics if b in together)
             base = ids(get("bio"), compare, function)
             self._compare_candidates(add, ex, chosen, base, aspects, ids, overlap_stems, get)
             # "Why is secretome described as more physiological than exosomes?": the fact is in
