@@ -232,14 +232,15 @@ class Sections:
 
     def pull(self, key: str, stems: set[str]) -> tuple[str, int] | None:
         """A claim of the same biologic's other sections that prints the question's specific
-        words when no claim of the chosen section does: shown first, under its own label,
+        words which no claim of the chosen section prints: shown first, under its own label,
         so a fact asked for by name is on screen whichever aspect word the question used."""
         bio, _, aspect = key.partition(".")
         section = self.by_key.get(key)
         if section is None or bio not in self.kb.biologics or aspect not in self.kb.aspects:
             return None
         specific = {s for s in stems - self.common if self.weight(s) >= MIN_EXPAND_WEIGHT}
-        if not specific or any(specific & printed for printed in section.printed):
+        specific -= frozenset().union(*section.printed)  # what the chosen section never prints
+        if not specific:
             return None
         found: tuple[float, str, int] | None = None
         for other in self.kb.aspects:
