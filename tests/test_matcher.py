@@ -199,6 +199,11 @@ def test_stem_is_light():
     assert stem("studies") == stem("studied") == stem("study")
     assert stem("combined") == stem("combine") == stem("combining")
     assert stem("use") == "use" and stem("safe") == "safe" and stem("news") == "news"
+    assert stem("mechanistically") == stem("mechanistic") == stem("mechanisms")
+
+
+def test_how_a_biologic_acts_mechanistically_is_its_mechanism(pipeline):
+    assert intent(pipeline, "how does secretome act, mechanistically?") == "secretome.mechanism"
 
 
 def test_answers_do_not_depend_on_the_hash_seed(tmp_path):

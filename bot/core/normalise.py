@@ -51,8 +51,16 @@ _SPELLING = (
 )
 _STEMMER = Stemmer.Stemmer("english")
 # Where Snowball merges words this domain must keep apart: "biologics" (the products) and
-# "biology" (how they work) share the stem "biolog".
-_STEM_EXCEPTIONS = {"biologic": "biologic", "biologics": "biologic", "biology": "biology", "biological": "biology"}
+# "biology" (how they work) share the stem "biolog"; and where it splits words that mean
+# the same here: "mechanistically" asks about the mechanism ("mechanist" vs "mechan").
+_STEM_EXCEPTIONS = {
+    "biologic": "biologic",
+    "biologics": "biologic",
+    "biology": "biology",
+    "biological": "biology",
+    "mechanistic": "mechan",
+    "mechanistically": "mechan",
+}
 
 
 @dataclass(frozen=True)
