@@ -273,3 +273,12 @@ def test_how_is_that_different_from_x_compares_the_biologic_just_discussed_with_
 def test_a_comparison_cue_with_one_biologic_and_no_history_compares_all_three(pipeline):
     answer = ask(pipeline, "how does PRP compare?", conversation="none-before")
     assert answer.intent.startswith("compare.") and len(answer.slots.biologics) == 3
+
+
+def test_a_biologic_said_with_a_weak_hint_of_skin_aging_is_not_the_why_skin_ages_topic(pipeline):
+    """"How does secretome counteract skin aging?" asks about secretome; "why does skin age"
+    asks the topic."""
+    assert ask(pipeline, "How does secretome counteract skin aging at the cellular level?").intent.startswith(
+        "secretome."
+    )
+    assert ask(pipeline, "why does skin age", conversation="other").intent == "background.aging"

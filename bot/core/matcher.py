@@ -438,7 +438,11 @@ class Matcher:
             if not group and self.sections.overlap(topic, overlap_stems) < tuning.MIN_SECTION_OVERLAP:
                 continue
             # Named by its words only, a topic consumes no cue: they belong to what they name.
-            consumed = ids(group, function, get("about"), get("bio")) | topic_words if group else ids(function)
+            # A weak topic cue ("skin aging") said of a biologic names what the biologic acts on,
+            # not the topic: the biologic then stays unexplained by the topic.
+            strong = any(h.concept.weight >= 0.9 for h in group)
+            named = get("bio") if strong else []
+            consumed = ids(group, function, get("about"), named) | topic_words if group else ids(function)
             add(topic, Slots(topic=topic), "topic", consumed, "topic" if group else "section")
 
         # "or", "better", "differ" compare only when not said of one biologic alone.
