@@ -276,9 +276,7 @@ def test_a_comparison_cue_with_one_biologic_and_no_history_compares_all_three(pi
 
 
 def test_a_biologic_said_with_a_weak_hint_of_skin_aging_is_not_the_why_skin_ages_topic(pipeline):
-    """"How does secretome counteract skin aging?" asks about secretome; "why does skin age"
+    """"How does secretome slow skin ageing?" asks about secretome; "why does skin age"
     asks the topic."""
-    assert ask(pipeline, "How does secretome counteract skin aging at the cellular level?").intent.startswith(
-        "secretome."
-    )
+    assert ask(pipeline, "how does secretome slow skin ageing in fibroblasts?").intent.startswith("secretome.")
     assert ask(pipeline, "why does skin age", conversation="other").intent == "background.aging"
