@@ -253,7 +253,7 @@ def test_head_to_head_trials_are_the_gap_the_review_names(pipeline, question):
 @pytest.mark.parametrize(
     ("question", "number"),
     [
-        ("citation for the adipose-derived secretome study please", 8),
+        ("which reference evaluated adipose-derived secretome?", 8),
         ("reference for the umbilical cord secretome paper", 7),
         ("which paper is the exosome split-face trial?", 4),
     ],
