@@ -280,3 +280,9 @@ def test_a_biologic_said_with_a_weak_hint_of_skin_aging_is_not_the_why_skin_ages
     asks the topic."""
     assert ask(pipeline, "how does secretome slow skin ageing in fibroblasts?").intent.startswith("secretome.")
     assert ask(pipeline, "why does skin age", conversation="other").intent == "background.aging"
+
+
+def test_an_off_topic_treatment_with_no_biologic_named_is_not_covered_whatever_words_it_shares(pipeline):
+    """Numbers and "photoaging" are the review's words too, but nothing asks for a part of it."""
+    answer = ask(pipeline, "retinol 0.5% vs 1% for photoaging which is better", conversation="fresh")
+    assert not answer.answered and answer.reason == "not_covered"

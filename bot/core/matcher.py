@@ -197,7 +197,10 @@ class Matcher:
         best = ranked[0] if ranked else None
         outside = self.kb.vocabulary.not_covered[ex.outside_topics[0]].topic if ex.outside_topics else None
         common = {"language": language, "personal": personal, "extraction": ex}
-        if best is None or best.score < tuning.ANSWER_THRESHOLD:
+        # "tretinoin 0.05 vs 0.1% for photoaging?": an off-topic thing named, no biologic, and
+        # no cue of the answer in the question: whatever the words share, it is not covered.
+        unnamed = outside is not None and best is not None and not best.owned and not ex.of("bio")
+        if best is None or best.score < tuning.ANSWER_THRESHOLD or unnamed:
             suggestions = tuple(c for c in ranked if c.score >= tuning.SUGGESTION_FLOOR)[: tuning.MAX_SUGGESTIONS]
             score = best.score if best else 0.0
             intent, slots = (best.intent, best.slots) if best else (None, Slots())
