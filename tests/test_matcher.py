@@ -234,3 +234,14 @@ def test_answers_do_not_depend_on_the_hash_seed(tmp_path):
         )
         outputs.add(tuple(line.split('"score"')[0] for line in run.stdout.splitlines()))
     assert len(outputs) == 1
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("how are platelet-derived products like PRP regulated compared with secretome?", "compare.regulatory"),
+        ("where is secretome derived from?", "secretome.source"),
+    ],
+)
+def test_derived_in_a_name_does_not_ask_where_it_comes_from(pipeline, question, expected):
+    assert intent(pipeline, question) == expected
