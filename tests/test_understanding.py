@@ -286,3 +286,11 @@ def test_an_off_topic_treatment_with_no_biologic_named_is_not_covered_whatever_w
     """Numbers and "photoaging" are the review's words too, but nothing asks for a part of it."""
     answer = ask(pipeline, "retinol 0.5% vs 1% for photoaging which is better", conversation="fresh")
     assert not answer.answered and answer.reason == "not_covered"
+
+
+@pytest.mark.parametrize("question", ["how does skin aging show clinically?", "signs of ageing skin per the review"])
+def test_how_skin_aging_shows_is_the_introductions_clinical_picture(pipeline, question):
+    answer = ask(pipeline, question, conversation="fresh")
+    assert answer.answered and answer.intent == "background.aging"
+    text = "\n".join("".join(s.text for s in line) for line in answer.lines)
+    assert "dyschromia" in text
