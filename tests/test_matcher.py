@@ -245,3 +245,12 @@ def test_answers_do_not_depend_on_the_hash_seed(tmp_path):
 )
 def test_derived_in_a_name_does_not_ask_where_it_comes_from(pipeline, question, expected):
     assert intent(pipeline, question) == expected
+
+
+def test_another_form_of_a_reviews_word_is_never_read_as_an_off_topic_term(pipeline):
+    """"manufacture" shares its stem with "manufacturer" (suppliers: not covered) and with
+    "manufacturing" (the review's word): it is read as the review's word."""
+    assert pipeline.matcher.lexicon.correct("manufacture")[0] != "manufacturer"
+    assert pipeline.ask("which is easier to manufacture at scale, secretome or exosomes?").answer.answered
+    answer = pipeline.ask("which manufacturers sell exosomes?", conversation="other").answer
+    assert answer.reason == "not_covered"

@@ -174,15 +174,16 @@ class Lexicon:
         self.cue_words = frozenset(words - self.generic)
         self.domain = frozenset(content_words(kb)) - words
         self.known = frozenset(words | self.domain)
+        # Terms of what the review does not cover are not correction targets: a real word one
+        # letter away ("manufacture", "stage") must not become "manufacturer" or "storage",
+        # nor another form of a word the review uses ("manufacture" is "manufacturing").
+        outside_only = outside_words - self.cue_tokens - self.domain
         self._stem_words: dict[str, str] = {}
-        for word in sorted(self.known, key=lambda w: (len(w), w)):
+        for word in sorted(self.known, key=lambda w: (w in outside_only, len(w), w)):
             self._stem_words.setdefault(stem(word), word)
         # Fuzzy targets grouped by length: a word can only reach the cutoff against words of
         # similar length, so each correction scans a slice of the vocabulary, not all of it.
         self._targets_by_length: dict[int, list[str]] = {}
-        # Terms of what the review does not cover are not correction targets: a real word one
-        # letter away ("manufacture", "stage") must not become "manufacturer" or "storage".
-        outside_only = outside_words - self.cue_tokens - self.domain
         for word in sorted(
             w for w in (self.cue_words | self.domain) - outside_only if len(w) >= 4 and not w.isdigit()
         ):
