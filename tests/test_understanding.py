@@ -294,3 +294,11 @@ def test_how_skin_aging_shows_is_the_introductions_clinical_picture(pipeline, qu
     assert answer.answered and answer.intent == "background.aging"
     text = "\n".join("".join(s.text for s in line) for line in answer.lines)
     assert "dyschromia" in text
+
+
+def test_table_2_is_answered_whole_even_as_a_follow_up(pipeline, kb):
+    ask(pipeline, "show me table 1", conversation="tables")
+    answer = ask(pipeline, "and table 2?", conversation="tables")
+    assert answer.answered and answer.intent == "review.table2"
+    bullets = [line for line in answer.lines if "".join(s.text for s in line).startswith("•")]
+    assert len(bullets) == len(kb.scenarios)  # one row per scenario of the table, all on screen
