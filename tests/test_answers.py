@@ -198,3 +198,10 @@ def test_showing_one_claim_in_full_leaves_the_others_in_the_first_message(pipeli
     bullets = [line for line in plain.splitlines() if line.startswith("•")]
     assert "fractional" not in plain.lower()  # the short form, when nothing singles the claim out
     assert len([line for line in asked.splitlines() if line.startswith("•")]) == len(bullets)
+
+
+def test_the_aspects_own_name_does_not_reorder_its_claims(pipeline):
+    """In "Strength of evidence" every claim is about evidence: the word "evidence" in the
+    question must not put the one claim that happens to say it first."""
+    plain = pipeline.ask("mechanism and clinical evidence for secretome").plain()
+    assert "hydration" in plain

@@ -96,6 +96,7 @@ class Section:
     shown: frozenset[str] = frozenset()  # stems of the claims' own text (what an answer prints)
     dropped: tuple[frozenset[str], ...] = ()  # per claim: stems its short form leaves out
     printed: tuple[frozenset[str], ...] = ()  # per claim: stems of its own text (not its quotes)
+    named: frozenset[str] = frozenset()  # stems of its labels: every claim is about them
 
 
 class Sections:
@@ -167,7 +168,11 @@ class Sections:
         shown = _stems([c.text for c in claims])
         printed = tuple(_stems([c.text]) for c in claims)
         dropped = tuple(p - _stems([c.short]) if c.short else frozenset() for p, c in zip(printed, claims, strict=True))
-        self.by_key[key] = Section(key, tuple(claims), claim_stems, stems, asked, shown, dropped, printed)
+        # An aspect's label ("Strength of evidence") is what every claim of it is about; a
+        # topic's title or the review's data are not (they name what the claims say).
+        aspect = key.partition(".")[2]
+        named = _stems(labels) if aspect in self.kb.aspects else frozenset()
+        self.by_key[key] = Section(key, tuple(claims), claim_stems, stems, asked, shown, dropped, printed, named)
 
     def weight(self, stem_: str) -> float:
         return self.idf.get(stem_, self.default_idf)
@@ -213,7 +218,7 @@ class Sections:
         section = self.by_key.get(key)
         if section is None or len(section.claims) < 2:
             return ()
-        stems = stems - self.common
+        stems = stems - self.common - section.named  # "evidence" says nothing within "Strength of evidence"
         scores = [sum(self.weight(s) for s in stems & unit) for unit in section.claim_stems]
         best = max(scores)
         if best < MIN_FOCUS_WEIGHT or all(s >= best * 0.5 for s in scores):
