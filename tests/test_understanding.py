@@ -302,3 +302,9 @@ def test_table_2_is_answered_whole_even_as_a_follow_up(pipeline, kb):
     assert answer.answered and answer.intent == "review.table2"
     bullets = [line for line in answer.lines if "".join(s.text for s in line).startswith("•")]
     assert len(bullets) == len(kb.scenarios)  # one row per scenario of the table, all on screen
+
+
+def test_an_english_abbreviation_does_not_make_a_message_indonesian(pipeline):
+    reply = pipeline.ask("Can you give me the TL;DR on PRP safety, Dr?", conversation="fresh")
+    assert reply.answer.answered and reply.answer.intent == "prp.safety"
+    assert "Dijawab" not in reply.plain()

@@ -89,7 +89,8 @@ class Translator:
         return current, None
 
     def _hits(self, table: _Table, tokens: tuple[str, ...]) -> int:
-        count = sum(1 for t in tokens if t not in self.english and (t in table.words or t in table.drop))
+        # Different words: one word said twice ("Dr ... TL;DR") is no more evidence than once.
+        count = len({t for t in tokens if t not in self.english and (t in table.words or t in table.drop)})
         for n in range(2, table.longest + 1):
             count += sum(tokens[i : i + n] in table.phrases for i in range(len(tokens) - n + 1))
         return count
