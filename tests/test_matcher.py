@@ -254,3 +254,8 @@ def test_another_form_of_a_reviews_word_is_never_read_as_an_off_topic_term(pipel
     assert pipeline.ask("which is easier to manufacture at scale, secretome or exosomes?").answer.answered
     answer = pipeline.ask("which manufacturers sell exosomes?", conversation="other").answer
     assert answer.reason == "not_covered"
+
+
+def test_makes_a_difference_asks_whether_it_works_not_for_a_comparison(pipeline):
+    assert intent(pipeline, "does adding PRP to microneedling make a difference?").startswith("prp.")
+    assert intent(pipeline, "does secretome make any difference to hydration?").startswith("secretome.")
