@@ -308,3 +308,16 @@ def test_an_english_abbreviation_does_not_make_a_message_indonesian(pipeline):
     reply = pipeline.ask("Can you give me the TL;DR on PRP safety, Dr?", conversation="fresh")
     assert reply.answer.answered and reply.answer.intent == "prp.safety"
     assert "Dijawab" not in reply.plain()
+
+
+def test_who_the_authors_are_includes_where_they_work(pipeline):
+    answer = ask(pipeline, "who are the authors?", conversation="fresh")
+    assert answer.answered and answer.intent == "review.about"
+    text = "\n".join("".join(s.text for s in line) for line in answer.lines)
+    assert "Handayani" in text and "Udayana" in text
+
+
+def test_does_the_review_mention_x_anywhere_is_asked_of_x(pipeline):
+    """"mention", "anywhere" frame the question like "say" and "discuss": they are not topics."""
+    answer = ask(pipeline, "does the review mention phenotyping anywhere?", conversation="fresh")
+    assert answer.answered and answer.intent == "review.gaps"

@@ -610,13 +610,13 @@ class Composer:
         return self.kb.messages["references_title"], lines
 
     def _about(self, focus: tuple[int, ...] = (), full: bool = True) -> tuple[str, list[Line], bool | None]:
-        """The review: citation and affiliations; its ethics, funding and conflict-of-interest
-        statements (what a clinician weighs before trusting it) in full, or the one asked for."""
+        """The review: citation and affiliations (always: "who wrote it" is also "where are
+        they from"); its ethics, funding and conflict-of-interest statements (what a
+        clinician weighs before trusting it) in full, or the one asked for."""
         kb = self.kb
         review = kb.review
         lines: list[Line] = [(Span(review.reference.citation()),)]
-        if full or not focus:  # "who wrote it", "which journal": the citation and affiliations
-            lines += [(Span(where, "i"),) for where in review.affiliations]
+        lines += [(Span(where, "i"),) for where in review.affiliations]
         statements = list(review.statements) if full else [review.statements[i] for i in focus[:1]]
         lines += [(Span(f"{s.label}: ", "b"), said(s.claim, brief=not full)) for s in statements]
         if full:
