@@ -181,7 +181,11 @@ def test_chat_shorthand_and_praise_are_small_talk(pipeline, text, kind):
 
 @pytest.mark.parametrize(
     ("question", "label"),
-    [("why did the review not need ethical approval?", "Ethics"), ("was the review funded?", "Funding")],
+    [
+        ("why did the review not need ethical approval?", "Ethics"),
+        ("was the review funded?", "Funding"),
+        ("ethics approval: was it needed for this article?", "Ethics"),  # "needed" is also a gaps cue
+    ],
 )
 def test_a_why_question_about_the_reviews_declarations_is_answered_not_taken_for_a_follow_up(
     pipeline, question, label

@@ -432,6 +432,12 @@ class Matcher:
         if get("about"):
             add("review.about", Slots(), "review", ids(get("about"), ref_cues, function), "topic")
 
+        # "the publication", "this article" name the review a topic is part of; "ethics
+        # approval", "funding" name one of its declarations, which no topic answers.
+        declarations = self.sections.by_key["review.about"].stems
+        review_words = [
+            h for h in get("about") if not all(ex.stems[p] in declarations for p in range(h.start, h.end))
+        ]
         # A topic question may use aspect words ("mechanisms of photoaging", "what studies are
         # needed"): without a biologic named, they describe the topic, not a biologic.
         topic_words = ids(*aspects.values()) if not bios else set()
@@ -445,7 +451,7 @@ class Matcher:
             # not the topic: the biologic then stays unexplained by the topic.
             strong = any(h.concept.weight >= 0.9 for h in group)
             named = get("bio") if strong else []
-            consumed = ids(group, function, get("about"), named) | topic_words if group else ids(function)
+            consumed = ids(group, function, review_words, named) | topic_words if group else ids(function)
             add(topic, Slots(topic=topic), "topic", consumed, "topic" if group else "section")
 
         # "or", "better", "differ" compare only when not said of one biologic alone.
