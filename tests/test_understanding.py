@@ -325,3 +325,13 @@ def test_does_the_review_mention_x_anywhere_is_asked_of_x(pipeline):
     """"mention", "anywhere" frame the question like "say" and "discuss": they are not topics."""
     answer = ask(pipeline, "does the review mention phenotyping anywhere?", conversation="fresh")
     assert answer.answered and answer.intent == "review.gaps"
+
+
+def test_everyday_two_part_question_gets_both_parts(pipeline):
+    """"what's in it" and "good for" are everyday words, but each asks one thing."""
+    answer = ask(pipeline, "PRP: what's in it and what is it good for?", conversation="fresh")
+    assert answer.intent == "prp.mechanism+prp.benefits"
+
+
+def test_a_question_opener_is_not_a_second_question(pipeline):
+    assert ask(pipeline, "what is PRP best combined with", conversation="fresh").intent == "prp.best_use"

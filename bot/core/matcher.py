@@ -771,7 +771,12 @@ class Matcher:
             conversational = any(h.kind == "more" for h in group)  # "explain", "why"
             # "which ref" in a question about content asks for a reference: it counts.
             social = all(h.kind in SOCIAL_KINDS and h.kind != "sources" for h in group)
-            idiom = end - start >= 2 and any(h.kind in ("topic", "scenario") for h in group)
+            idiom = (end - start >= 2 and any(h.kind in ("topic", "scenario") for h in group)) or (
+                # "what's in it", "how does it work": everyday words, one question
+                end - start >= 2
+                and any(h.kind == "aspect" for h in group)
+                and any(ex.tokens[p] not in _OPENERS for p in range(start, end) if p not in bio_positions)
+            )
             if generic and self._asks(ex, start) and any(h.kind in ("aspect", "overview") for h in group):
                 m = 1.0  # "What actually is MSC secretome?" after a story: the words that ask
             elif generic and idiom:
@@ -877,6 +882,14 @@ class _Span:
     strong_question: bool  # a strong aspect, scenario or topic cue
     weight: float
     stems: tuple[str, ...]
+
+
+# Words that open any question: a cue made only of them ("what is it") says a question
+# is being asked, not which.
+_OPENERS = frozenset(
+    {"what", "whats", "is", "are", "it", "they", "how", "does", "do", "did", "can", "could", "why", "when",
+     "who", "which", "exactly", "really", "the", "a", "should", "i", "we", "you"}
+)
 
 
 def _defines(hit: Hit, section: str) -> bool:
