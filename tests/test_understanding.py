@@ -335,3 +335,9 @@ def test_everyday_two_part_question_gets_both_parts(pipeline):
 
 def test_a_question_opener_is_not_a_second_question(pipeline):
     assert ask(pipeline, "what is PRP best combined with", conversation="fresh").intent == "prp.best_use"
+
+
+def test_compare_with_x_after_an_answer_compares_that_aspect_of_both(pipeline):
+    ask(pipeline, "is PRP safe?", conversation="cmpw")
+    answer = ask(pipeline, "compare with secretome", conversation="cmpw")
+    assert answer.intent == "compare.safety" and set(answer.slots.biologics) == {"prp", "secretome"}

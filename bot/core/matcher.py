@@ -456,16 +456,18 @@ class Matcher:
 
         # "or", "better", "differ" compare only when not said of one biologic alone.
         # "PRP vs microneedling" is not a comparison of biologics; "which is better?" is.
-        two = len(bios) >= 2 or (not bios and bool(get("selection")))
+        talked = set(context.biologics) - set(bios) if context and len(bios) == 1 else set()
+        two = len(bios) >= 2 or (not bios and bool(get("selection"))) or bool(talked)  # "compare w/ exos"
         compare = get("compare") + get("full_table") + (get("compare_needs_two") if two else [])
         remembered = context.recent if context and len(context.recent) >= 2 else ()
         if bios and (len(bios) >= 2 or compare):
             # "how's that different from secretome?": the biologic just discussed and the one named.
-            talked = set(context.biologics) if context and len(bios) == 1 else set()
-            together = set(bios) | talked if len(bios) >= 2 or talked - set(bios) else set(self.all_biologics)
+            together = set(bios) | talked if len(bios) >= 2 or talked else set(self.all_biologics)
             chosen = tuple(b for b in self.all_biologics if b in together)
             base = ids(get("bio"), compare, function)
             self._compare_candidates(add, ex, chosen, base, aspects, ids, overlap_stems, get)
+            if talked and not aspects and context and context.aspect:  # "secretome for hydration?" "compare w/ exos"
+                add(f"compare.{context.aspect}", Slots(chosen, context.aspect), "compare", base, "context")
             # "Why is secretome described as more physiological than exosomes?": the fact is in
             # one biologic's own claims, which also name the other; Table 1 does not say it.
             specific = self._specific_stems(ex, ids(*aspects.values(), compare))
