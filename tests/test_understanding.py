@@ -341,3 +341,8 @@ def test_compare_with_x_after_an_answer_compares_that_aspect_of_both(pipeline):
     ask(pipeline, "is PRP safe?", conversation="cmpw")
     answer = ask(pipeline, "compare with secretome", conversation="cmpw")
     assert answer.intent == "compare.safety" and set(answer.slots.biologics) == {"prp", "secretome"}
+
+
+def test_which_biologic_has_data_for_x_is_the_one_whose_claims_say_x(pipeline):
+    answer = ask(pipeline, "which biologic has trial data for periorbital pigmentation?", conversation="fresh")
+    assert answer.answered and answer.intent.startswith("prp.")

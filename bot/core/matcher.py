@@ -559,15 +559,19 @@ class Matcher:
                     if key.partition(".")[0] in self.kb.biologics and key.partition(".")[2] in self.kb.aspects
                 }
                 for aspect, group in asked_aspects.items():
-                    if self.sections.says(f"compare.{aspect}", question_stems) >= tuning.MIN_SECTION_OVERLAP:
+                    asked_words = self._specific_stems(ex, ids(group)) or question_stems  # not "data", "trial"
+                    if self.sections.says(f"compare.{aspect}", asked_words) >= tuning.MIN_SECTION_OVERLAP:
                         continue  # the comparison row already says it
-                    said = [
-                        b
-                        for b in self.all_biologics
-                        if self.sections.overlap(f"{b}.{aspect}", question_stems) >= tuning.MIN_SECTION_OVERLAP
-                    ]
-                    if len(said) == 1:
-                        bio = said[0]
+                    # The one biologic whose claims say the question's words, or say them far
+                    # more than any other ("which has data for periorbital lines": PRP's trials).
+                    weights = sorted(
+                        ((self.sections.overlap(f"{b}.{aspect}", question_stems), b) for b in self.all_biologics),
+                        reverse=True,
+                    )
+                    (top, bio), (second, _) = weights[0], weights[1]
+                    if top >= tuning.MIN_SECTION_OVERLAP and (
+                        second < tuning.MIN_SECTION_OVERLAP or top >= tuning.DOMINANT_OVERLAP * second
+                    ):
                         add(f"{bio}.{aspect}", Slots((bio,), aspect), "biologic", ids(group, function), "selected")
             for aspect, group in aspects.items():
                 if context and context.biologics:

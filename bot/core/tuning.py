@@ -48,6 +48,10 @@ BACKGROUND_WEIGHT = 0.25
 # A section with no cue in the question becomes a candidate when the question's words
 # found in its text add up to this much inverse document frequency (about one rare word).
 MIN_SECTION_OVERLAP = 2.2
+# "Which biologic ...": one biologic's claims saying the question's words this many times
+# more (by idf) than any other's make it the answer, not a comparison of all three (2.0
+# turned "which has the strongest evidence" into PRP alone; 3.0 and 4.0 agree on the sets).
+DOMINANT_OVERLAP = 3.0
 # A candidate that no cue of the question names, only its words, is less certain.
 SECTION_ONLY_QUALITY = 0.85
 # A two-part answer is given when answering both parts explains the question this much
