@@ -228,6 +228,7 @@ def test_how_long_a_biologic_lasts_is_not_covered(pipeline, question):
         ("is PRP the gold standard, and why?", "prp.standing", "benchmark"),
         ("are exosomes ready for routine practice?", "exosomes.standing", "translational readiness"),
         ("which is cheapest?", "compare.standing", "affordability"),
+        ("what are the translational barriers for exosomes?", "exosomes.standing", "potency assays"),
     ],
 )
 def test_why_a_biologic_stands_where_it_does_is_the_reviews_discussion(pipeline, question, intent, fact):
