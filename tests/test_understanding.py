@@ -347,3 +347,12 @@ def test_compare_with_x_after_an_answer_compares_that_aspect_of_both(pipeline):
 def test_which_biologic_has_data_for_x_is_the_one_whose_claims_say_x(pipeline):
     answer = ask(pipeline, "which biologic has trial data for periorbital pigmentation?", conversation="fresh")
     assert answer.answered and answer.intent.startswith("prp.")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["is exosome treatment ok for someone on warfarin?", "leucocyte-rich PRP or leucocyte-poor?"],
+)
+def test_medicines_and_prp_preparation_types_are_not_covered(pipeline, question):
+    answer = ask(pipeline, question, conversation="fresh")
+    assert not answer.answered and answer.reason == "not_covered"
