@@ -356,3 +356,8 @@ def test_which_biologic_has_data_for_x_is_the_one_whose_claims_say_x(pipeline):
 def test_medicines_and_prp_preparation_types_are_not_covered(pipeline, question):
     answer = ask(pipeline, question, conversation="fresh")
     assert not answer.answered and answer.reason == "not_covered"
+
+
+def test_what_the_review_excluded_is_its_methods(pipeline):
+    answer = ask(pipeline, "which studies were excluded from the review?", conversation="fresh")
+    assert answer.answered and answer.intent == "review.methods"
