@@ -361,3 +361,14 @@ def test_medicines_and_prp_preparation_types_are_not_covered(pipeline, question)
 def test_what_the_review_excluded_is_its_methods(pipeline):
     answer = ask(pipeline, "what material was excluded?", conversation="fresh")
     assert answer.answered and answer.intent == "review.methods"
+
+
+def test_a_scenario_word_in_the_scene_does_not_answer_a_regulatory_question(pipeline):
+    """A scenario answers which biologic to use; regulation and safety are not its to answer."""
+    answer = ask(
+        pipeline,
+        "The review calls PRP a minimally manipulated autologous biologic; what does that mean for its "
+        "regulation compared with exosomes?",
+        conversation="fresh",
+    )
+    assert answer.intent == "compare.regulatory"

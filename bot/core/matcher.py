@@ -484,7 +484,10 @@ class Matcher:
                     )
             if len(bios) >= 2:  # "combine PRP with exosomes", "secretome or exosomes after laser?"
                 for scenario, group in scenarios.items():
-                    consumed = base | ids(group, *aspects.values())
+                    # A scenario answers which to use ("best", "for redness"), not their
+                    # regulation or safety: only use-like aspect words are its own.
+                    use_aspects = [g for a, g in aspects.items() if a in ("benefits", "best_use")]
+                    consumed = base | ids(group, *use_aspects)
                     add(f"scenario.{scenario}", self.scenario_slots(scenario), "scenario", consumed, "scenario")
         elif bios:
             bio = bios[0]
