@@ -226,7 +226,7 @@ def test_how_long_a_biologic_lasts_is_not_covered(pipeline, question):
     ("question", "intent", "fact"),
     [
         ("is PRP the gold standard, and why?", "prp.standing", "benchmark"),
-        ("are exosomes ready for routine practice?", "exosomes.standing", "translational readiness"),
+        ("are exosomes ready for routine practice?", "exosomes.standing", "earliest readiness"),
         ("which is cheapest?", "compare.standing", "affordability"),
         ("what are the translational barriers for exosomes?", "exosomes.standing", "potency assays"),
     ],
