@@ -372,3 +372,15 @@ def test_a_scenario_word_in_the_scene_does_not_answer_a_regulatory_question(pipe
         conversation="fresh",
     )
     assert answer.intent == "compare.regulatory"
+
+
+def test_a_long_two_part_question_is_answered_when_its_parts_together_explain_it(pipeline):
+    """Each part alone explains half of a long message; together they are sure enough, and
+    an off-topic word in the scene ("fillers") does not make it not covered."""
+    answer = ask(
+        pipeline,
+        "I run a small clinic, mostly fillers. Patients want natural things and nothing from another "
+        "person. Which product does the review prefer, safety-wise and regulation-wise?",
+        conversation="fresh",
+    )
+    assert answer.answered and answer.intent == "compare.safety+compare.regulatory"

@@ -195,11 +195,23 @@ class Matcher:
         # Ties are broken by name, never by set order (which changes with PYTHONHASHSEED).
         ranked = sorted(candidates.values(), key=lambda c: (-c.order, -c.score, c.intent, c.slots.biologics))
         best = ranked[0] if ranked else None
+        if best is not None and best.score < tuning.ANSWER_THRESHOLD:
+            # "the TL;DR on safety and on regulation for all three": each part alone explains
+            # half the question; together they may explain it well enough to answer.
+            joined = next((c for c in ranked if c.owned and c.score >= tuning.SUGGESTION_FLOOR), None)
+            combined = self._with_parts(ex, joined, ranked) if joined is not None else None
+            if combined is not None and combined.parts and combined.score >= tuning.ANSWER_THRESHOLD:
+                best = combined
         outside = self.kb.vocabulary.not_covered[ex.outside_topics[0]].topic if ex.outside_topics else None
         common = {"language": language, "personal": personal, "extraction": ex}
         # "tretinoin 0.05 vs 0.1% for photoaging?": an off-topic thing named, no biologic, and
         # no cue of the answer in the question: whatever the words share, it is not covered.
-        unnamed = outside is not None and best is not None and not best.owned and not ex.of("bio")
+        unnamed = (
+            outside is not None
+            and best is not None
+            and not ex.of("bio")
+            and not any(c.owned and c.score >= tuning.ANSWER_THRESHOLD for c in (best, *ranked))
+        )
         if best is None or best.score < tuning.ANSWER_THRESHOLD or unnamed:
             suggestions = tuple(c for c in ranked if c.score >= tuning.SUGGESTION_FLOOR)[: tuning.MAX_SUGGESTIONS]
             score = best.score if best else 0.0
