@@ -200,6 +200,7 @@ def test_stem_is_light():
     assert stem("combined") == stem("combine") == stem("combining")
     assert stem("use") == "use" and stem("safe") == "safe" and stem("news") == "news"
     assert stem("mechanistically") == stem("mechanistic") == stem("mechanisms")
+    assert stem("classed") == stem("classified") == stem("classification")
 
 
 def test_how_a_biologic_acts_mechanistically_is_its_mechanism(pipeline):

@@ -385,3 +385,14 @@ def test_a_long_two_part_question_is_answered_when_its_parts_together_explain_it
         conversation="fresh",
     )
     assert answer.answered and answer.intent == "compare.safety+compare.regulatory"
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("do biologics work better with a procedure than on their own?", "review.procedures"),
+        ("patient refuses anything from a donor, which biologic?", "scenario.autologous"),
+    ],
+)
+def test_the_discussions_practice_points_are_answerable(pipeline, question, intent):
+    assert ask(pipeline, question, conversation="fresh").intent == intent

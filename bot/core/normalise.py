@@ -52,7 +52,8 @@ _SPELLING = (
 _STEMMER = Stemmer.Stemmer("english")
 # Where Snowball merges words this domain must keep apart: "biologics" (the products) and
 # "biology" (how they work) share the stem "biolog"; and where it splits words that mean
-# the same here: "mechanistically" asks about the mechanism ("mechanist" vs "mechan").
+# the same here: "mechanistically" asks about the mechanism ("mechanist" vs "mechan"),
+# "classed as a biologic" is its classification ("class" vs "classif").
 _STEM_EXCEPTIONS = {
     "biologic": "biologic",
     "biologics": "biologic",
@@ -60,6 +61,9 @@ _STEM_EXCEPTIONS = {
     "biological": "biology",
     "mechanistic": "mechan",
     "mechanistically": "mechan",
+    "classification": "class",
+    "classified": "class",
+    "classify": "class",
 }
 
 
