@@ -205,3 +205,9 @@ def test_the_aspects_own_name_does_not_reorder_its_claims(pipeline):
     question must not put the one claim that happens to say it first."""
     plain = pipeline.ask("mechanism and clinical evidence for secretome").plain()
     assert "hydration" in plain
+
+
+def test_asking_which_references_back_a_claim_names_them_in_the_answer(pipeline, kb):
+    plain = pipeline.ask("which refs support the exosome evidence?").plain()
+    assert "Sources:" in plain and kb.references[4].short() in plain
+    assert "Sources:" not in pipeline.ask("what are the sources of exosomes?", conversation="o").plain()

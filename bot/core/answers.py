@@ -312,7 +312,7 @@ class Composer:
         if more is True or (more is None and abridged):  # the rest, or the full wording, of this answer
             more = answer_id + FULL if len(answer_id) + len(FULL) <= MAX_ANSWER_ID else None
         citations = _citations(lines)
-        if full and intent not in ("refs.lookup", "refs.list", "review.about"):
+        if (full or _asks_for_references(match)) and intent not in ("refs.lookup", "refs.list", "review.about"):
             lines = [*lines, BLANK, self._sources_line(citations, _cites_review(lines))]
         lines = [*self._notes(match), *lines]
         return Answer(
@@ -669,6 +669,16 @@ def _first(
         shown.append(claim)
         used += len(claim.brief)
     return shown, None
+
+
+def _asks_for_references(match: Match) -> bool:
+    """"Which refs back the PRP RCT claims?": the answer names its references at once (not
+    "sources of exosomes", where the same word asks where they come from)."""
+    ex = match.extraction
+    if ex is None:
+        return False
+    aspect_spans = {(h.start, h.end) for h in ex.hits if h.kind == "aspect"}
+    return any(h.kind in ("reference", "sources") and (h.start, h.end) not in aspect_spans for h in ex.hits)
 
 
 def _is_evidence_line(line: Line, kb: Knowledge) -> bool:

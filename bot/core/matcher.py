@@ -147,8 +147,13 @@ class Matcher:
         words are weighed by how few titles use them."""
         asked = {s for t, s in zip(ex.tokens, ex.stems, strict=True) if t not in self.lexicon.generic}
         telling = asked - self.sections.common
+        # A biologic named in the question must be the paper's subject too: "which refs support
+        # the exosome evidence" is not the PRP paper whose title says "evidence".
+        named = [stem(b) for b in dict.fromkeys(h.value for h in ex.of("bio"))]
         weights: dict[int, float] = {}
         for number, stems in self._ref_stems.items():
+            if any(b not in self.sections.by_key[f"ref.{number}"].stems for b in named):
+                continue
             if sum(self.sections.weight(s) for s in stems & telling) >= tuning.MIN_SECTION_OVERLAP:
                 weights[number] = sum(self._title_idf[s] for s in stems & asked)
         best = max(weights.values(), default=0.0)
