@@ -208,6 +208,6 @@ def test_the_aspects_own_name_does_not_reorder_its_claims(pipeline):
 
 
 def test_asking_which_references_back_a_claim_names_them_in_the_answer(pipeline, kb):
-    plain = pipeline.ask("which refs support the exosome evidence?").plain()
-    assert "Sources:" in plain and kb.references[4].short() in plain
+    plain = pipeline.ask("which refs back the PRP safety claims?").plain()
+    assert "Sources:" in plain and kb.references[10].short() in plain
     assert "Sources:" not in pipeline.ask("what are the sources of exosomes?", conversation="o").plain()
