@@ -396,3 +396,10 @@ def test_a_long_two_part_question_is_answered_when_its_parts_together_explain_it
 )
 def test_the_discussions_practice_points_are_answerable(pipeline, question, intent):
     assert ask(pipeline, question, conversation="fresh").intent == intent
+
+
+@pytest.mark.parametrize("question", ["what years did the search cover?", "time frame of the literature search?"])
+def test_the_search_window_is_the_reviews_methods(pipeline, question):
+    answer = ask(pipeline, question, conversation="fresh")
+    assert answer.answered and answer.intent == "review.methods"
+    assert "2015" in "\n".join("".join(s.text for s in line) for line in answer.lines)
