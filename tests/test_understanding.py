@@ -403,3 +403,26 @@ def test_the_search_window_is_the_reviews_methods(pipeline, question):
     answer = ask(pipeline, question, conversation="fresh")
     assert answer.answered and answer.intent == "review.methods"
     assert "2015" in "\n".join("".join(s.text for s in line) for line in answer.lines)
+
+
+@pytest.mark.parametrize(
+    ("question", "labels"),
+    [
+        ("funding and conflicts of interest?", ["Funding:", "Conflicts of interest:"]),
+        ("when was it submitted?", ["Dates:"]),
+        ("is this article open access?", ["Licence:"]),
+        ("who is the corresponding author?", ["Corresponding author:"]),
+    ],
+)
+def test_every_declaration_asked_is_shown_and_only_those(pipeline, kb, question, labels):
+    answer = ask(pipeline, question, conversation="fresh")
+    assert answer.answered and answer.intent == "review.about"
+    lines = ["".join(s.text for s in line) for line in answer.lines]
+    shown = [f"{s.label}:" for s in kb.review.statements if any(ln.startswith(f"{s.label}:") for ln in lines)]
+    assert shown == labels
+
+
+def test_the_review_itself_is_cited_for_this_paper(pipeline, kb):
+    answer = ask(pipeline, "full citation for this paper please", conversation="fresh")
+    assert answer.intent == "review.about"
+    assert kb.review.reference.citation() in "\n".join("".join(s.text for s in line) for line in answer.lines)

@@ -617,7 +617,7 @@ class Composer:
         review = kb.review
         lines: list[Line] = [(Span(review.reference.citation()),)]
         lines += [(Span(where, "i"),) for where in review.affiliations]
-        statements = list(review.statements) if full else [review.statements[i] for i in focus[:1]]
+        statements = list(review.statements) if full else [review.statements[i] for i in focus]
         lines += [(Span(f"{s.label}: ", "b"), said(s.claim, brief=not full)) for s in statements]
         if full:
             lines += [

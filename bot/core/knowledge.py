@@ -16,8 +16,10 @@ EVIDENCE_LEVELS = ("strong", "moderate", "emerging")
 # named after their biologic; "Table 1"/"Table 2" are the review's two tables (which print
 # no reference numbers); "Gaps" is "Remaining Gaps and Future Directions"; "Statements"
 # are the funding and conflict-of-interest notes at the end; "References" is the review's
-# reference list (quiz items about a cited paper quote its title there).
+# reference list (quiz items about a cited paper quote its title there); "Front matter" is
+# what is printed around the text (authors, dates, corresponding author, licence).
 SECTIONS = (
+    "Front matter",
     "Abstract",
     "Introduction",
     "Methods",

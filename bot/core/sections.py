@@ -174,6 +174,8 @@ class Sections:
         # topic's title or the review's data are not (they name what the claims say).
         aspect = key.partition(".")[2]
         named = _stems(labels) if aspect in self.kb.aspects else frozenset()
+        if key == "review.about":  # words naming the review itself pick none of its declarations
+            named = _stems(["author", "authors", "review", "paper", "article"])
         self.by_key[key] = Section(key, tuple(claims), claim_stems, stems, asked, shown, dropped, printed, named)
 
     def weight(self, stem_: str) -> float:
@@ -223,6 +225,8 @@ class Sections:
         stems = stems - self.common - section.named  # "evidence" says nothing within "Strength of evidence"
         scores = [sum(self.weight(s) for s in stems & unit) for unit in section.claim_stems]
         best = max(scores)
+        if key == "review.about":  # declarations are shown only when asked: each one asked
+            return tuple(i for i, score in enumerate(scores) if score >= MIN_FOCUS_WEIGHT)
         if best < MIN_FOCUS_WEIGHT or all(s >= best * 0.5 for s in scores):
             return ()
         return tuple(sorted(range(len(scores)), key=lambda i: (-scores[i] if scores[i] >= best * 0.5 else 0, i)))
