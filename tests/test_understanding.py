@@ -426,3 +426,9 @@ def test_the_review_itself_is_cited_for_this_paper(pipeline, kb):
     answer = ask(pipeline, "full citation for this paper please", conversation="fresh")
     assert answer.intent == "review.about"
     assert kb.review.reference.citation() in "\n".join("".join(s.text for s in line) for line in answer.lines)
+
+
+def test_indonesian_clitic_nya_is_read_before_the_stemmer(pipeline):
+    """"penulisnya" is "penulis" (authors) + "-nya", not the root "tulis" (write)."""
+    answer = ask(pipeline, "penulisnya dari kampus mana?", conversation="fresh")
+    assert answer.answered and answer.intent == "review.about"

@@ -121,6 +121,10 @@ class Translator:
     def _word(self, table: _Table, word: str, *, stem: bool, drop: bool) -> tuple[str, ...]:
         if word in table.words:
             return table.words[word]
+        # "penulisnya" is "penulis" + the clitic "-nya" (its/the): the word before the
+        # stemmer, which would cut it to the root "tulis" (write).
+        if stem and word.endswith("nya") and word[:-3] in table.words:
+            return table.words[word[:-3]]
         if drop and word in table.drop:
             return ()
         if word in self.english:
