@@ -90,7 +90,9 @@ class Translator:
 
     def _hits(self, table: _Table, tokens: tuple[str, ...]) -> int:
         # Different words: one word said twice ("Dr ... TL;DR") is no more evidence than once.
-        count = len({t for t in tokens if t not in self.english and (t in table.words or t in table.drop)})
+        count = len(
+            {t for t in tokens if t not in self.english and (_clitic_free(table, t) in table.words or t in table.drop)}
+        )
         for n in range(2, table.longest + 1):
             count += sum(tokens[i : i + n] in table.phrases for i in range(len(tokens) - n + 1))
         return count
@@ -121,10 +123,8 @@ class Translator:
     def _word(self, table: _Table, word: str, *, stem: bool, drop: bool) -> tuple[str, ...]:
         if word in table.words:
             return table.words[word]
-        # "penulisnya" is "penulis" + the clitic "-nya" (its/the): the word before the
-        # stemmer, which would cut it to the root "tulis" (write).
-        if stem and word.endswith("nya") and word[:-3] in table.words:
-            return table.words[word[:-3]]
+        if _clitic_free(table, word) in table.words:
+            return table.words[_clitic_free(table, word)]
         if drop and word in table.drop:
             return ()
         if word in self.english:
@@ -136,3 +136,11 @@ class Translator:
             if root in table.drop and drop:
                 return ()
         return (word,)
+
+
+def _clitic_free(table: _Table, word: str) -> str:
+    """"penulisnya" is "penulis" + the clitic "-nya" (its/the), read before the stemmer,
+    which would cut it to the root "tulis" (write); short stems ("kenya") are left alone."""
+    if word.endswith("nya") and len(word) >= 7 and word[:-3] in table.words:
+        return word[:-3]
+    return word
