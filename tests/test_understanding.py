@@ -433,3 +433,9 @@ def test_indonesian_clitic_nya_is_read_before_the_stemmer(pipeline):
     for question in ("penulisnya dari kampus mana?", "penulisnya siapa?"):
         answer = ask(pipeline, question, conversation=question)
         assert answer.answered and answer.intent == "review.about"
+
+
+def test_advances_the_review_expects_are_its_future_directions(pipeline):
+    answer = ask(pipeline, "what innovations could help regenerative dermatology?", conversation="fresh")
+    assert answer.answered and answer.intent == "review.gaps"
+    assert "GMP" in "\n".join("".join(s.text for s in line) for line in answer.lines)
