@@ -439,3 +439,7 @@ def test_advances_the_review_expects_are_its_future_directions(pipeline):
     answer = ask(pipeline, "what innovations could help regenerative dermatology?", conversation="fresh")
     assert answer.answered and answer.intent == "review.gaps"
     assert "GMP" in "\n".join("".join(s.text for s in line) for line in answer.lines)
+
+
+def test_biologics_used_together_is_the_synergy_scenario(pipeline):
+    assert ask(pipeline, "can PRP and secretome be used together?", conversation="fresh").intent == "scenario.synergy"
