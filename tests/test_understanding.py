@@ -443,3 +443,25 @@ def test_advances_the_review_expects_are_its_future_directions(pipeline):
 
 def test_biologics_used_together_is_the_synergy_scenario(pipeline):
     assert ask(pipeline, "can PRP and secretome be used together?", conversation="fresh").intent == "scenario.synergy"
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("PRP for crow's feet?", "prp.benefits"),
+        ("how does aging skin present clinically?", "background.aging"),
+        ("my patient refuses anything from other people", "scenario.autologous"),
+        ("yang nulis review ini siapa?", "review.about"),
+    ],
+)
+def test_everyday_names_for_what_the_review_covers(pipeline, question, intent):
+    answer = ask(pipeline, question, conversation="fresh")
+    assert answer.answered and answer.intent == intent
+
+
+@pytest.mark.parametrize(
+    "question", ["write an instagram caption about PRP", "by what percentage did exosomes reduce wrinkles?"]
+)
+def test_social_media_and_effect_sizes_are_not_covered(pipeline, question):
+    answer = ask(pipeline, question, conversation="fresh")
+    assert not answer.answered and answer.reason == "not_covered"
