@@ -465,3 +465,8 @@ def test_everyday_names_for_what_the_review_covers(pipeline, question, intent):
 def test_social_media_and_effect_sizes_are_not_covered(pipeline, question):
     answer = ask(pipeline, question, conversation="fresh")
     assert not answer.answered and answer.reason == "not_covered"
+
+
+def test_a_named_author_picks_that_paper_and_its_title_explains_the_rest(pipeline):
+    answer = ask(pipeline, "Zare et al secretome study - which cells?", conversation="fresh")
+    assert answer.intent == "refs.lookup" and answer.slots.ref == 8

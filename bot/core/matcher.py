@@ -421,7 +421,7 @@ class Matcher:
         if ref_cues:
             for pos, number in ex.numbers:
                 add("refs.lookup", Slots(ref=number), "reference", ids(ref_cues, function), "reference", (pos,))
-            if not ex.numbers:
+            if not ex.numbers and not get("author"):  # "(Zare et al)" names the paper outright
                 for number in self._described_references(ex, overlap_stems):
                     # Words of the title describe the paper asked for: the reference uses them.
                     section = self.sections.by_key[f"ref.{number}"]
@@ -442,8 +442,15 @@ class Matcher:
                         "reference",
                         section=f"ref.{number}",
                     )
-        for h in get("author"):
-            add("refs.lookup", Slots(ref=int(h.value)), "reference", ids([h], ref_cues, function), "reference")
+        for h in get("author"):  # the paper's title words explain the rest of the question
+            add(
+                "refs.lookup",
+                Slots(ref=int(h.value)),
+                "reference",
+                ids([h], ref_cues, function),
+                "reference",
+                section=f"ref.{h.value}",
+            )
         if get("references_list") and not ex.numbers:
             add("refs.list", Slots(), "reference", ids(get("references_list"), ref_cues, function), "reference")
         if get("about"):
