@@ -470,3 +470,22 @@ def test_social_media_and_effect_sizes_are_not_covered(pipeline, question):
 def test_a_named_author_picks_that_paper_and_its_title_explains_the_rest(pipeline):
     answer = ask(pipeline, "Zare et al secretome study - which cells?", conversation="fresh")
     assert answer.intent == "refs.lookup" and answer.slots.ref == 8
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("what does the body of evidence say for PRP?", "prp.evidence"),
+        ("was there a control arm in the exosome trials?", "exosomes.evidence"),
+        ("secretome sounds hand-wavy to me, what is the mechanism?", "secretome.mechanism"),
+    ],
+)
+def test_idioms_with_body_words_are_not_off_topic(pipeline, question, intent):
+    """"body of evidence", "control arm", "hand-wavy": not the body areas the review leaves out."""
+    answer = ask(pipeline, question, conversation="fresh")
+    assert answer.answered and answer.intent == intent
+
+
+def test_body_areas_are_still_not_covered(pipeline):
+    answer = ask(pipeline, "PRP for the hands?", conversation="fresh")
+    assert not answer.answered and answer.reason == "not_covered"

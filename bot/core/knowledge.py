@@ -273,6 +273,7 @@ class Vocabulary:
     ordinals: dict[str, int] = field(default_factory=dict)
     personal: tuple[str, ...] = ()
     qualifiers: tuple[str, ...] = ()
+    idioms: tuple[str, ...] = ()  # everyday phrases whose words are not topics ("on the other hand")
     clinical: tuple[str, ...] = ()
     shorthand: Glossary = field(default_factory=lambda: Glossary("", "", {}, {}))
 

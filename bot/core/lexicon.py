@@ -151,7 +151,9 @@ class Lexicon:
         for kind, phrases in vocab.chat.items():
             self._add_cues(f"chat_{kind}", "", tuple(Cue(p) for p in phrases))
         self._add_cues("personal", "", tuple(Cue(p) for p in vocab.personal))
-        self._add_cues("qualifier", "", tuple(Cue(p) for p in vocab.qualifiers))
+        # Qualifiers ("according to the review") and idioms ("on the other hand") neither ask
+        # nor name anything; as cues they keep their words from reading as topics ("hand").
+        self._add_cues("qualifier", "", tuple(Cue(p) for p in (*vocab.qualifiers, *vocab.idioms)))
         self._add_cues("clinical", "", tuple(Cue(p) for p in vocab.clinical))
         for word, number in vocab.ordinals.items():
             self._add(phrase_tokens(word), Concept("ordinal", str(number)), spelling=False)

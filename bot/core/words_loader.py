@@ -29,6 +29,7 @@ LIST_KEYS = (
     "personal",
     "clinical",
     "qualifiers",
+    "idioms",
 )
 CHAT_KINDS = ("greeting", "thanks", "identity", "bye")
 VOCABULARY_KEYS = (*LIST_KEYS, "not_covered", "near_terms", "chat", "dialogue", "shorthand")
