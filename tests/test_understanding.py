@@ -460,9 +460,10 @@ def test_everyday_names_for_what_the_review_covers(pipeline, question, intent):
 
 
 @pytest.mark.parametrize(
-    "question", ["write an instagram caption about PRP", "by what percentage did exosomes reduce wrinkles?"]
+    "question",
+    ["write an instagram caption about PRP", "by what percentage did exosomes reduce wrinkles?", "PRP for the hands?"],
 )
-def test_social_media_and_effect_sizes_are_not_covered(pipeline, question):
+def test_social_media_effect_sizes_and_body_areas_are_not_covered(pipeline, question):
     answer = ask(pipeline, question, conversation="fresh")
     assert not answer.answered and answer.reason == "not_covered"
 
@@ -484,8 +485,3 @@ def test_idioms_with_body_words_are_not_off_topic(pipeline, question, intent):
     """"body of evidence", "control arm", "hand-wavy": not the body areas the review leaves out."""
     answer = ask(pipeline, question, conversation="fresh")
     assert answer.answered and answer.intent == intent
-
-
-def test_body_areas_are_still_not_covered(pipeline):
-    answer = ask(pipeline, "PRP for the hands?", conversation="fresh")
-    assert not answer.answered and answer.reason == "not_covered"
