@@ -485,3 +485,12 @@ def test_idioms_with_body_words_are_not_off_topic(pipeline, question, intent):
     """"body of evidence", "control arm", "hand-wavy": not the body areas the review leaves out."""
     answer = ask(pipeline, question, conversation="fresh")
     assert answer.answered and answer.intent == intent
+
+
+@pytest.mark.parametrize(
+    "question", ["what advantage does PRP have over exosomes?", "advantages of secretome over exosomes?"]
+)
+def test_an_advantage_of_one_biologic_over_another_is_where_each_stands(pipeline, question):
+    """The Discussion says what each has over the others (PRP's acceptance and affordability,
+    secretome's scalability and robustness); Table 1's benefits row does not."""
+    assert ask(pipeline, question, conversation="fresh").intent == "compare.standing"
