@@ -494,3 +494,17 @@ def test_an_advantage_of_one_biologic_over_another_is_where_each_stands(pipeline
     """The Discussion says what each has over the others (PRP's acceptance and affordability,
     secretome's scalability and robustness); Table 1's benefits row does not."""
     assert ask(pipeline, question, conversation="fresh").intent == "compare.standing"
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("she would rather not have another person's cells injected - which option?", "scenario.autologous"),
+        ("my patient is wary of anything from a stranger, what fits?", "scenario.autologous"),
+        ("how does donor variability affect secretome?", "secretome.limitations"),
+        ("does secretome come from a donor?", "secretome.source"),
+    ],
+)
+def test_turning_down_another_persons_material_is_the_autologous_scenario(pipeline, question, intent):
+    """A negation then another person, however phrased; "donor" alone is not a refusal."""
+    assert ask(pipeline, question, conversation="fresh").intent == intent

@@ -276,6 +276,19 @@ class Vocabulary:
     idioms: tuple[str, ...] = ()  # everyday phrases whose words are not topics ("on the other hand")
     clinical: tuple[str, ...] = ()
     shorthand: Glossary = field(default_factory=lambda: Glossary("", "", {}, {}))
+    refusal: Refusal | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Turning down material from another person ("doesn't want anything from a donor",
+    "rather not have someone else's cells") names a scenario however it is phrased: a
+    negation followed closely by a word for another person."""
+
+    scenario: str
+    negations: tuple[str, ...]
+    others: tuple[str, ...]
+    within: int = 6  # tokens from the negation to the other person
 
 
 @dataclass(frozen=True)

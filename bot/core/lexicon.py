@@ -151,6 +151,11 @@ class Lexicon:
         for kind, phrases in vocab.chat.items():
             self._add_cues(f"chat_{kind}", "", tuple(Cue(p) for p in phrases))
         self._add_cues("personal", "", tuple(Cue(p) for p in vocab.personal))
+        self.refusal = vocab.refusal
+        negations, others = (vocab.refusal.negations, vocab.refusal.others) if vocab.refusal else ((), ())
+        self._negations = frozenset(t for w in negations for t in phrase_tokens(w))
+        self._others = tuple(phrase_tokens(w) for w in others)
+        self.cue_tokens.update(self._negations, *self._others)  # known words: "stranger" is not "stronger"
         # Qualifiers ("according to the review") and idioms ("on the other hand") neither ask
         # nor name anything; as cues they keep their words from reading as topics ("hand").
         self._add_cues("qualifier", "", tuple(Cue(p) for p in (*vocab.qualifiers, *vocab.idioms)))
@@ -293,6 +298,8 @@ class Lexicon:
             else:
                 j += 1
 
+        hits += self._refusals(tokens, hits)
+
         # Pass 3: terms of topics the review does not cover, matched as written, with the
         # biologics' names skipped ("how many PRP sessions" is "how many sessions"). Such a
         # term wins over a cue it overlaps unless the cue is longer ("dose response" is a cue
@@ -339,6 +346,24 @@ class Lexicon:
             weights,
             tuple(stem(t) for t in tokens),
         )
+
+    def _refusals(self, tokens: tuple[str, ...], hits: list[Hit]) -> list[Hit]:
+        """A scenario hit for "no ... donor" / "rather not ... someone else's cells" (see
+        vocabulary.yaml, refusal), unless a cue of that scenario already covers it."""
+        refusal = self.refusal
+        if refusal is None:
+            return []
+        found: list[Hit] = []
+        negated = [i for i, t in enumerate(tokens) if t in self._negations]
+        for i in range(len(tokens)):
+            for other in self._others:
+                end = i + len(other)
+                if tokens[i:end] != other or not any(0 < i - n <= refusal.within for n in negated):
+                    continue
+                concept = Concept("scenario", refusal.scenario, 1.0)
+                if not any(h.concept == concept and h.start <= i < h.end for h in hits + found):
+                    found.append(Hit(concept, i, end, 1.0, False))
+        return found
 
     def _outside(
         self,

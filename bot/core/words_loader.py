@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.core.knowledge import Glossary, NearTerm, OutsideTopic, Vocabulary
+from bot.core.knowledge import Glossary, NearTerm, OutsideTopic, Refusal, Vocabulary
 
 if TYPE_CHECKING:
     from bot.core.loader import _Reader
@@ -32,7 +32,7 @@ LIST_KEYS = (
     "idioms",
 )
 CHAT_KINDS = ("greeting", "thanks", "identity", "bye")
-VOCABULARY_KEYS = (*LIST_KEYS, "not_covered", "near_terms", "chat", "dialogue", "shorthand")
+VOCABULARY_KEYS = (*LIST_KEYS, "not_covered", "near_terms", "chat", "dialogue", "shorthand", "refusal")
 GLOSSARY_KEYS = ("language", "reply_note", "markers", "phrases", "words", "drop")
 
 
@@ -77,8 +77,22 @@ def read_vocabulary(r: _Reader, data: dict, near_targets: set[str]) -> Vocabular
         else:
             ordinals[str(word)] = value
 
+    refusal = None
+    if data.get("refusal") is not None:
+        raw_refusal = r.mapping(data.get("refusal"), "refusal", "-")
+        r.only(raw_refusal, ("scenario", "negations", "others"), "refusal", "-")
+        scenario = r.text(raw_refusal.get("scenario"), "refusal", "scenario")
+        if scenario and f"scenario.{scenario}" not in near_targets:
+            r.problem("refusal", "scenario", f"unknown scenario {scenario!r}")
+        refusal = Refusal(
+            scenario,
+            r.texts(raw_refusal.get("negations"), "refusal", "negations"),
+            r.texts(raw_refusal.get("others"), "refusal", "others"),
+        )
+
     return Vocabulary(
         **lists,
+        refusal=refusal,
         not_covered=tuple(outside),
         near_terms=tuple(near),
         chat=chat,
