@@ -508,3 +508,11 @@ def test_an_advantage_of_one_biologic_over_another_is_where_each_stands(pipeline
 def test_turning_down_another_persons_material_is_the_autologous_scenario(pipeline, question, intent):
     """A negation then another person, however phrased; "donor" alone is not a refusal."""
     assert ask(pipeline, question, conversation="fresh").intent == intent
+
+
+@pytest.mark.parametrize(
+    "question", ["are plant exosomes better than MSC ones?", "collagen supplements or PRP for wrinkles?"]
+)
+def test_near_terms_naming_a_biologic_and_oral_collagen_are_declined(pipeline, question):
+    answer = ask(pipeline, question, conversation="fresh")
+    assert not answer.answered and answer.reason in ("near", "not_covered")

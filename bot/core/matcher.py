@@ -191,9 +191,14 @@ class Matcher:
         near = [h for h in ex.hits if h.kind == "near"]
         named = {h.value for h in ex.of("bio")}
         for hit in near:
-            # "PRF or PRP?" is about PRF; "exosomes derived from MSCs" is about exosomes.
+            # "PRF or PRP?" is about PRF; "exosomes derived from MSCs" is about exosomes; a
+            # near term that itself names a biologic ("plant-derived exosomes") is the subject.
             target = self.kb.vocabulary.near_terms[int(hit.value)].nearest.split(".")[0]
-            if not named or target in named:
+            phrases = self.lexicon.bio_phrases
+            names_one = any(
+                getattr(phrases.get((w,)), "kind", "") == "bio" for w in ex.tokens[hit.start : hit.end]
+            )
+            if not named or target in named or names_one:
                 return self._near(ex, hit, language, personal)
 
         candidates = self._candidates(ex, context)
