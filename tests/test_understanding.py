@@ -516,3 +516,15 @@ def test_turning_down_another_persons_material_is_the_autologous_scenario(pipeli
 def test_near_terms_naming_a_biologic_and_oral_collagen_are_declined(pipeline, question):
     answer = ask(pipeline, question, conversation="fresh")
     assert not answer.answered and answer.reason in ("near", "not_covered")
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("which journal published this? I need it for my references", "review.about"),
+        ("why not secretome first?", "secretome.standing"),
+    ],
+)
+def test_everyday_frames_do_not_pick_the_topic(pipeline, question, intent):
+    """"I need it for" is not the gaps ("what is needed"); "why not X" asks where X stands."""
+    assert ask(pipeline, question, conversation="fresh").intent == intent
