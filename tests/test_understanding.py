@@ -174,7 +174,15 @@ def test_words_the_review_does_not_use_are_not_routed_to_a_biologic(pipeline, qu
     assert answer.intent not in ("scenario.autologous", "scenario.hydration")
 
 
-@pytest.mark.parametrize(("text", "kind"), [("thanks sir, very useful 🙏", "thanks"), ("gm doc, u there?", "greeting")])
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("thanks sir, very useful 🙏", "thanks"),
+        ("gm doc, u there?", "greeting"),
+        ("ok that was actually useful, ty", "thanks"),  # "useful" is also a best-use cue
+        ("siang dok 👋", "greeting"),
+    ],
+)
 def test_chat_shorthand_and_praise_are_small_talk(pipeline, text, kind):
     answer = ask(pipeline, text)
     assert answer.reason == "chat" and not answer.answered
