@@ -154,8 +154,12 @@ class Lexicon:
         self.refusal = vocab.refusal
         negations, others = (vocab.refusal.negations, vocab.refusal.others) if vocab.refusal else ((), ())
         self._negations = frozenset(t for w in negations for t in phrase_tokens(w))
-        self._others = tuple(phrase_tokens(w) for w in others)
-        self.cue_tokens.update(self._negations, *self._others)  # known words: "stranger" is not "stronger"
+        self._others: dict[str, list[tuple[str, ...]]] = {}  # by first word
+        for words in (phrase_tokens(w) for w in others):
+            if words:
+                self._others.setdefault(words[0], []).append(words)
+        # Known words, so spelling correction leaves them alone ("stranger" is not "stronger").
+        self.cue_tokens.update(self._negations, *(w for ws in self._others.values() for w in ws))
         # Qualifiers ("according to the review") and idioms ("on the other hand") neither ask
         # nor name anything; as cues they keep their words from reading as topics ("hand").
         self._add_cues("qualifier", "", tuple(Cue(p) for p in (*vocab.qualifiers, *vocab.idioms)))
@@ -353,14 +357,16 @@ class Lexicon:
         refusal = self.refusal
         if refusal is None:
             return []
-        found: list[Hit] = []
         negated = [i for i, t in enumerate(tokens) if t in self._negations]
-        for i in range(len(tokens)):
-            for other in self._others:
+        if not negated:  # most questions: nothing to scan
+            return []
+        concept = Concept("scenario", refusal.scenario, 1.0)
+        found: list[Hit] = []
+        for i, token in enumerate(tokens):
+            for other in self._others.get(token, ()):
                 end = i + len(other)
                 if tokens[i:end] != other or not any(0 < i - n <= refusal.within for n in negated):
                     continue
-                concept = Concept("scenario", refusal.scenario, 1.0)
                 if not any(h.concept == concept and h.start <= i < h.end for h in hits + found):
                     found.append(Hit(concept, i, end, 1.0, False))
         return found
