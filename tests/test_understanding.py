@@ -395,16 +395,6 @@ def test_a_long_two_part_question_is_answered_when_its_parts_together_explain_it
     assert answer.answered and answer.intent == "compare.safety+compare.regulatory"
 
 
-@pytest.mark.parametrize(
-    ("question", "intent"),
-    [
-        ("do biologics work better with a procedure than on their own?", "review.procedures"),
-        ("patient refuses anything from a donor, which biologic?", "scenario.autologous"),
-    ],
-)
-def test_the_discussions_practice_points_are_answerable(pipeline, question, intent):
-    assert ask(pipeline, question, conversation="fresh").intent == intent
-
 
 @pytest.mark.parametrize("question", ["what years did the search cover?", "time frame of the literature search?"])
 def test_the_search_window_is_the_reviews_methods(pipeline, question):
@@ -460,6 +450,16 @@ def test_biologics_used_together_is_the_synergy_scenario(pipeline):
         ("how does aging skin present clinically?", "background.aging"),
         ("my patient refuses anything from other people", "scenario.autologous"),
         ("yang nulis review ini siapa?", "review.about"),
+        # the Discussion's practice points
+        ("do biologics work better with a procedure than on their own?", "review.procedures"),
+        ("patient refuses anything from a donor, which biologic?", "scenario.autologous"),
+        # idioms with body words: not the body areas the review leaves out
+        ("what does the body of evidence say for PRP?", "prp.evidence"),
+        ("was there a control arm in the exosome trials?", "exosomes.evidence"),
+        ("secretome sounds hand-wavy to me, what is the mechanism?", "secretome.mechanism"),
+        # everyday frames: "I need it for" is not the gaps; "why not X" asks where X stands
+        ("which journal published this? I need it for my references", "review.about"),
+        ("why not secretome first?", "secretome.standing"),
     ],
 )
 def test_everyday_names_for_what_the_review_covers(pipeline, question, intent):
@@ -480,19 +480,6 @@ def test_a_named_author_picks_that_paper_and_its_title_explains_the_rest(pipelin
     answer = ask(pipeline, "Zare et al secretome study - which cells?", conversation="fresh")
     assert answer.intent == "refs.lookup" and answer.slots.ref == 8
 
-
-@pytest.mark.parametrize(
-    ("question", "intent"),
-    [
-        ("what does the body of evidence say for PRP?", "prp.evidence"),
-        ("was there a control arm in the exosome trials?", "exosomes.evidence"),
-        ("secretome sounds hand-wavy to me, what is the mechanism?", "secretome.mechanism"),
-    ],
-)
-def test_idioms_with_body_words_are_not_off_topic(pipeline, question, intent):
-    """"body of evidence", "control arm", "hand-wavy": not the body areas the review leaves out."""
-    answer = ask(pipeline, question, conversation="fresh")
-    assert answer.answered and answer.intent == intent
 
 
 @pytest.mark.parametrize(
@@ -524,15 +511,3 @@ def test_turning_down_another_persons_material_is_the_autologous_scenario(pipeli
 def test_near_terms_naming_a_biologic_and_oral_collagen_are_declined(pipeline, question):
     answer = ask(pipeline, question, conversation="fresh")
     assert not answer.answered and answer.reason in ("near", "not_covered")
-
-
-@pytest.mark.parametrize(
-    ("question", "intent"),
-    [
-        ("which journal published this? I need it for my references", "review.about"),
-        ("why not secretome first?", "secretome.standing"),
-    ],
-)
-def test_everyday_frames_do_not_pick_the_topic(pipeline, question, intent):
-    """"I need it for" is not the gaps ("what is needed"); "why not X" asks where X stands."""
-    assert ask(pipeline, question, conversation="fresh").intent == intent
