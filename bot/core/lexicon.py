@@ -192,13 +192,13 @@ class Lexicon:
         self._stem_words: dict[str, str] = {}
         for word in sorted(self.known, key=lambda w: (w in outside_only, len(w), w)):
             self._stem_words.setdefault(stem(word), word)
-        # Fuzzy targets grouped by length: a word can only reach the cutoff against words of
-        # similar length, so each correction scans a slice of the vocabulary, not all of it.
-        self._targets_by_length: dict[int, list[str]] = {}
+        # Fuzzy targets grouped by first letter and length: a typo keeps both (see
+        # ``_correct_uncached``), so each correction scans a slice of the vocabulary, not all of it.
+        self._targets: dict[tuple[str, int], list[str]] = {}
         for word in sorted(
             w for w in (self.cue_words | self.domain) - outside_only if len(w) >= 4 and not w.isdigit()
         ):
-            self._targets_by_length.setdefault(len(word), []).append(word)
+            self._targets.setdefault((word[0], len(word)), []).append(word)
         self._correct = lru_cache(maxsize=8192)(self._correct_uncached)
         self.is_generic = lru_cache(maxsize=8192)(self._is_generic)  # type: ignore[method-assign]
 
@@ -250,7 +250,7 @@ class Lexicon:
         # that differs there is another word ("signs" is not "designs").
         slack = 1 if len(token) <= 6 else 2
         lo, hi = max(lo, len(token) - slack), min(hi, len(token) + slack)
-        targets = [w for n in range(lo, hi + 1) for w in self._targets_by_length.get(n, ()) if w[0] == token[0]]
+        targets = [w for n in range(lo, hi + 1) for w in self._targets.get((token[0], n), ())]
         found = process.extractOne(token, targets, scorer=fuzz.ratio, score_cutoff=cutoff)
         if found is None:
             return token, 0.0
