@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from statistics import fmean
 
 from rapidfuzz import fuzz, process
 
@@ -375,6 +374,7 @@ class Matcher:
         idx = {id(h): i for i, h in enumerate(hits)}
         asked = self._asked(ex)
         spans = self._spans(ex)
+        words = self._words(ex)
 
         def ids(*groups: list[Hit]) -> set[int]:
             return {idx[id(h)] for g in groups for h in g}
@@ -389,7 +389,7 @@ class Matcher:
             section: str | None = None,
         ) -> None:
             section = section if section is not None else intent
-            score, owned = self._score(ex, consumed, section, tuning.PRIOR[prior], numbers, asked, spans)
+            score, owned = self._score(ex, consumed, section, tuning.PRIOR[prior], numbers, asked, spans, words)
             # The answer's own text should use the question's words: of two candidates that
             # explain the question equally, the one whose claims say "MMP" answers "which
             # of these knocks down MMPs".
@@ -790,6 +790,18 @@ class Matcher:
         used = {p for i in consumed for p in range(ex.hits[i].start, ex.hits[i].end)}
         return {ex.stems[p] for p in self._content_positions(ex) if p not in used}
 
+    def _words(self, ex: Extraction) -> _Words:
+        """The words outside any cue and the cues' sureness, weighed once per question."""
+        unknown = [p for p in ex.unknown if not ex.tokens[p].isdigit()]  # "I'm 47": a number is not a topic
+        return _Words(
+            tuple((p, ex.weight(p), ex.stems[p]) for p in ex.domain),
+            sum(tuning.UNKNOWN_WORD_MASS * ex.weight(p) for p in unknown),
+            sum(tuning.UNKNOWN_WORD_MASS_WHEN_ASKED * ex.weight(p) for p in unknown),
+            frozenset(p for p in ex.unknown if ex.tokens[p].isdigit()),
+            sum(max(tuning.OUT_OF_SCOPE_WORD_MASS * ex.weight(p), 1.0) for p in ex.outside),
+            tuple(h.strength * (0.8 + 0.2 * h.concept.weight) for h in ex.hits),
+        )
+
     def _spans(self, ex: Extraction) -> tuple[_Span, ...]:
         """What every candidate's score needs from the question, computed once per question."""
         grouped: dict[tuple[int, int], list[tuple[int, Hit]]] = {}
@@ -844,16 +856,18 @@ class Matcher:
         consumed: set[int],
         section: str,
         prior: float,
-        numbers: tuple[int, ...] = (),
-        asked: bool = False,
-        spans: tuple[_Span, ...] | None = None,
+        numbers: tuple[int, ...],
+        asked: bool,
+        spans: tuple[_Span, ...],
+        words: _Words,
     ) -> tuple[float, frozenset[int]]:
         """How much of the question the candidate explains, times how sure each cue is."""
-        has = self.sections.has
+        found = self.sections.by_key.get(section)
+        stems = found.stems if found is not None else frozenset()
         mass = explained = 0.0
         owned: set[int] = set()
         section_words = 0
-        for span in spans if spans is not None else self._spans(ex):
+        for span in spans:
             used = [h for i, h in span.items if i in consumed]
             m = span.mass_used if used else span.mass_unused
             if (
@@ -868,7 +882,7 @@ class Matcher:
                 explained += m * max(h.strength for h in used)
                 if m and any(_defines(h, section) and h.concept.weight >= 0.9 for h in used):
                     owned.update(range(span.start, span.end))
-            elif m and (span.describes or section.startswith("ref.")) and all(has(section, s) for s in span.stems):
+            elif m and (span.describes or section.startswith("ref.")) and all(s in stems for s in span.stems):
                 # "collagen" names a scenario, but a mechanism claim that says "collagen"
                 # explains it too. An unused *aspect* cue ("evidence") stays unexplained:
                 # it says what kind of answer was asked for.
@@ -877,33 +891,27 @@ class Matcher:
             else:
                 explained += m * (1 - span.weight * (1 - tuning.UNUSED_CUE_CREDIT))
             mass += m
-        for pos in ex.domain:
-            w = ex.weight(pos)
+        for pos, w, stem_ in words.domain:
             mass += w
             if pos in numbers:
                 explained += w
-            elif has(section, ex.stems[pos]):
+            elif stem_ in stems:
                 explained += w * tuning.SECTION_WORD_CREDIT
                 section_words += 1
             else:
                 explained += w * tuning.DOMAIN_WORD_CREDIT
-        unknown_mass = tuning.UNKNOWN_WORD_MASS_WHEN_ASKED if asked else tuning.UNKNOWN_WORD_MASS
-        for pos in ex.unknown:
-            if pos in numbers:
+        mass += words.unknown_mass_asked if asked else words.unknown_mass
+        for pos in numbers:  # a reference's number explains itself ("ref 11")
+            if pos in words.unknown_numbers:
                 mass += 1.0
                 explained += 1.0
-            elif not ex.tokens[pos].isdigit():  # "I'm 47": a number is not a topic
-                mass += unknown_mass * ex.weight(pos)
         # A not-covered term weighs less in a sentence that only sets the scene ("...for an
         # extra fee. What does the evidence show?"); the answer then says what is not covered.
-        mass += sum(max(tuning.OUT_OF_SCOPE_WORD_MASS * ex.weight(p), 1.0) for p in ex.outside)
+        mass += words.outside_mass
         if not consumed and not section_words:
             return 0.0, frozenset()
         coverage = explained / mass if mass else 1.0
-        if consumed:
-            quality = fmean(ex.hits[i].strength * (0.8 + 0.2 * ex.hits[i].concept.weight) for i in consumed)
-        else:
-            quality = tuning.SECTION_ONLY_QUALITY
+        quality = sum(words.quality[i] for i in consumed) / len(consumed) if consumed else tuning.SECTION_ONLY_QUALITY
         return 100.0 * coverage * quality * prior, frozenset(owned)
 
 
@@ -920,6 +928,18 @@ class _Span:
     strong_question: bool  # a strong aspect, scenario or topic cue
     weight: float
     stems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Words:
+    """What scoring needs of the words no cue covers, the same for every candidate."""
+
+    domain: tuple[tuple[int, float, str], ...]  # (position, weight, stem) of the review's words
+    unknown_mass: float
+    unknown_mass_asked: float  # unknown words weigh less when the question names what it asks
+    unknown_numbers: frozenset[int]
+    outside_mass: float
+    quality: tuple[float, ...]  # per hit: how sure the cue is
 
 
 # Words that open any question: a cue made only of them ("what is it") says a question
