@@ -280,6 +280,7 @@ class Lexicon:
                 i += 1
 
         # Pass 2: cue phrases over the folded sequence, longest match first.
+        named_at = {p for h in hits for p in range(h.start, h.end)}  # pass 1 found only names
         j = 0
         while j < len(folded):
             for n in self._cue_lengths.get(folded[j][0], ()):
@@ -291,7 +292,7 @@ class Lexicon:
                 if not concepts:
                     continue
                 start, end = window[0][1], window[-1][2]
-                words = [tokens[p] for p in range(start, end) if not _is_bio(hits, p)]
+                words = [tokens[p] for p in range(start, end) if p not in named_at]
                 if not words:
                     continue  # a biologic's own placeholder is not a follow-up "it"
                 generic_only = all(self.is_generic(w) for w in words)
@@ -385,8 +386,10 @@ class Lexicon:
         bio_at = {q for h in hits if h.kind == "bio" for q in range(h.start, h.end)}
         i = 0
         while i < len(keep):
-            lengths = sorted({*self._outside_lengths.get(seen[i], ()), *self._outside_lengths.get(written[i], ())})
-            for n in reversed(lengths):
+            lengths = self._outside_lengths.get(seen[i], ())
+            if seen[i] != written[i] and written[i] in self._outside_lengths:
+                lengths = sorted({*lengths, *self._outside_lengths[written[i]]}, reverse=True)
+            for n in lengths:  # longest first
                 if i + n > len(keep):
                     continue
                 topic = self.outside_phrases.get(seen[i : i + n])
@@ -414,10 +417,6 @@ def _lengths_by_first(phrases: dict[tuple[str, ...], object]) -> dict[str, tuple
     for key in phrases:
         lengths.setdefault(key[0], set()).add(len(key))
     return {first: tuple(sorted(ns, reverse=True)) for first, ns in lengths.items()}
-
-
-def _is_bio(hits: list[Hit], position: int) -> bool:
-    return any(h.kind in ("bio", "near") and h.start <= position < h.end for h in hits)
 
 
 def content_words(kb: Knowledge) -> set[str]:

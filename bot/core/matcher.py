@@ -393,7 +393,7 @@ class Matcher:
             # The answer's own text should use the question's words: of two candidates that
             # explain the question equally, the one whose claims say "MMP" answers "which
             # of these knocks down MMPs".
-            text = self.sections.match(section, question_stems)
+            text = self.sections.match(section, question_weights)
             rank = score * (1 - tuning.TEXT_MATCH_WEIGHT + tuning.TEXT_MATCH_WEIGHT * text)
             if prior == "context":
                 rank = score  # a follow-up's subject is what the conversation says, not word overlap
@@ -418,6 +418,7 @@ class Matcher:
         question_stems = overlap_stems | {
             ex.stems[p] for h in hits if h.kind not in SOCIAL_KINDS for p in range(h.start, h.end)
         }
+        question_weights = self.sections.weighed(question_stems)
 
         # References: "ref 11", "reference 12", "Xiao paper", "references", "which ref is
         # the split-face study" (matched against the references' titles).

@@ -199,14 +199,18 @@ class Sections:
             return 0.0
         return sum(self.weight(s) for s in (stems & section.shown) - self.common)
 
-    def match(self, key: str, stems: set[str]) -> float:
-        """The share (by idf) of the question's words that the section's text or cues use."""
+    def weighed(self, stems: set[str]) -> dict[str, float]:
+        """The question's telling words with their idf: weighed once, matched against many sections."""
+        return {s: self.weight(s) for s in stems - self.common}
+
+    def match(self, key: str, weighed: dict[str, float]) -> float:
+        """The share (by idf) of the question's words (``weighed``) that the section's text or cues use."""
         section = self.by_key.get(key)
-        stems = stems - self.common
-        total = sum(self.weight(s) for s in stems)
+        total = sum(weighed.values())
         if section is None or not total:
             return 0.0
-        return sum(self.weight(s) for s in stems & section.vocabulary) / total
+        vocabulary = section.vocabulary
+        return sum(w for s, w in weighed.items() if s in vocabulary) / total
 
     def sections_with(self, stems: set[str]) -> set[str]:
         return {key for s in stems - self.common for key in self.index.get(s, ())}

@@ -40,6 +40,7 @@ class _Table:
     drop: frozenset[str]
     markers: frozenset[str]
     longest: int
+    vocabulary: frozenset[str]  # every word the table rewrites or drops, as written
 
     @classmethod
     def build(cls, glossary: Glossary) -> _Table:
@@ -59,7 +60,12 @@ class _Table:
             frozenset(t for w in glossary.drop for t in phrase_tokens(w)),
             frozenset(t for w in glossary.markers for t in phrase_tokens(w)),
             max((len(k) for k in phrases), default=1),
+            frozenset(words) | {k[0] for k in phrases} | {t for w in glossary.drop for t in phrase_tokens(w)},
         )
+
+    def touches(self, tokens: tuple[str, ...]) -> bool:
+        """Could this table change any of ``tokens``? Most questions: no, and nothing to do."""
+        return any(t in self.vocabulary or _clitic_free(self, t) != t for t in tokens)
 
 
 class Translator:
@@ -74,8 +80,10 @@ class Translator:
 
     def translate(self, question: Normalised) -> tuple[Normalised, str | None]:
         """The question in the matcher's English, and the language detected (None: English)."""
-        tokens, sentence = self._apply(self.shorthand, question, stem=False, drop=True)
-        current = Normalised(question.original, " ".join(tokens), tokens, sentence, question.asking)
+        current = question
+        if self.shorthand.touches(question.tokens):
+            tokens, sentence = self._apply(self.shorthand, question, stem=False, drop=True)
+            current = Normalised(question.original, " ".join(tokens), tokens, sentence, question.asking)
         for table in self.languages:
             hits = self._hits(table, current.tokens)
             markers = sum(t in table.markers for t in current.tokens)
