@@ -339,7 +339,7 @@ class Lexicon:
                 domain.append(q)
             else:
                 unknown.append(q)
-        weights = tuple(1.0 if question.in_question(q) else tuning.BACKGROUND_WEIGHT for q in range(len(tokens)))
+        weights = tuple(1.0 if asks else tuning.BACKGROUND_WEIGHT for asks in question.asking_words())
         return Extraction(
             tokens,
             tuple(hits),

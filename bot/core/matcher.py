@@ -845,7 +845,8 @@ class Matcher:
             strong_question = any(h.kind in ("aspect", "scenario", "topic") and h.concept.weight >= 0.9 for h in group)
             spans.append(
                 _Span(
-                    start, end, tuple(items), m * w, 0.0 if conversational else m * w, describes, strong_question,
+                    start, end, tuple(items), frozenset(i for i, _ in items),
+                    m * w, 0.0 if conversational else m * w, describes, strong_question,
                     max(h.concept.weight for h in group), tuple(ex.stems[start:end]),
                 )
             )
@@ -869,28 +870,28 @@ class Matcher:
         owned: set[int] = set()
         section_words = 0
         for span in spans:
+            m_unused = span.mass_unused
+            if span.ids.isdisjoint(consumed):
+                if m_unused and (span.describes or section.startswith("ref.")) and all(s in stems for s in span.stems):
+                    # "collagen" names a scenario, but a mechanism claim that says "collagen"
+                    # explains it too. An unused *aspect* cue ("evidence") stays unexplained:
+                    # it says what kind of answer was asked for.
+                    explained += m_unused * tuning.SECTION_WORD_CREDIT
+                    section_words += 1
+                else:
+                    explained += m_unused * (1 - span.weight * (1 - tuning.UNUSED_CUE_CREDIT))
+                mass += m_unused
+                continue
             used = [h for i, h in span.items if i in consumed]
-            m = span.mass_used if used else span.mass_unused
-            if (
-                used
-                and span.strong_question
-                and all(h.kind in ("compare", "compare_needs_two", *FUNCTION_KINDS) for h in used)
-            ):
+            m = span.mass_used
+            if span.strong_question and all(h.kind in ("compare", "compare_needs_two", *FUNCTION_KINDS) for h in used):
                 # "evidence hierarchy" is both a comparison word and an aspect cue: a comparison of
                 # another aspect uses the first and leaves the question's aspect unanswered.
                 explained += m * tuning.UNUSED_CUE_CREDIT
-            elif used:
+            else:
                 explained += m * max(h.strength for h in used)
                 if m and any(_defines(h, section) and h.concept.weight >= 0.9 for h in used):
                     owned.update(range(span.start, span.end))
-            elif m and (span.describes or section.startswith("ref.")) and all(s in stems for s in span.stems):
-                # "collagen" names a scenario, but a mechanism claim that says "collagen"
-                # explains it too. An unused *aspect* cue ("evidence") stays unexplained:
-                # it says what kind of answer was asked for.
-                explained += m * tuning.SECTION_WORD_CREDIT
-                section_words += 1
-            else:
-                explained += m * (1 - span.weight * (1 - tuning.UNUSED_CUE_CREDIT))
             mass += m
         for pos, w, stem_ in words.domain:
             mass += w
@@ -923,6 +924,7 @@ class _Span:
     start: int
     end: int
     items: tuple[tuple[int, Hit], ...]  # (hit index, hit)
+    ids: frozenset[int]  # the hit indices of ``items``
     mass_used: float
     mass_unused: float
     describes: bool  # names a thing a section's text may also say (not a kind of answer)

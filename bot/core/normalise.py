@@ -79,11 +79,11 @@ class Normalised:
     sentence: tuple[int, ...] = ()
     asking: frozenset[int] = frozenset()
 
-    def in_question(self, position: int) -> bool:
-        """Is the token at ``position`` part of a sentence that asks something?"""
+    def asking_words(self) -> tuple[bool, ...]:
+        """Per token: is it part of a sentence that asks something?"""
         if not self.sentence or self.sentence[0] == self.sentence[-1]:  # one sentence (numbers only grow)
-            return True
-        return self.sentence[position] in self.asking
+            return (True,) * len(self.tokens)
+        return tuple(number in self.asking for number in self.sentence)
 
 
 @lru_cache(maxsize=16384)

@@ -101,8 +101,9 @@ class Translator:
         count = len(
             {t for t in tokens if t not in self.english and (_clitic_free(table, t) in table.words or t in table.drop)}
         )
-        for n in range(2, table.longest + 1):
-            count += sum(tokens[i : i + n] in table.phrases for i in range(len(tokens) - n + 1))
+        for i, token in enumerate(tokens):
+            if token in table.vocabulary:  # phrases start with a word of the table
+                count += sum(tokens[i : i + n] in table.phrases for n in range(2, table.longest + 1))
         return count
 
     def _apply(
