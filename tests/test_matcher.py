@@ -72,6 +72,20 @@ def test_very_long_input_is_bounded_and_still_matched(pipeline):
     assert len(normalise(question).tokens) <= MAX_TOKENS
 
 
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("why is PRP first when exosomes are newer?", "why is prp first"),
+        ("although PRP is cheap, is it the best?", "is it the best"),
+        ("is PRP safe if the patient is older?", "is prp safe if the patient is older"),  # a condition
+        ("why not exosomes, even if they are new", "why not exosomes"),
+    ],
+)
+def test_a_concessive_clause_is_background_to_the_main_clause(question, asks):
+    n = normalise(question)
+    assert " ".join(t for t, a in zip(n.tokens, n.asking_words(), strict=True) if a) == asks
+
+
 def test_a_long_message_keeps_the_question_at_its_end(pipeline):
     story = "I run a small clinic and patients keep asking me things. " * 20
     assert intent(pipeline, story + "So, what is the evidence for exosomes?") == "exosomes.evidence"

@@ -249,6 +249,19 @@ def test_why_a_biologic_stands_where_it_does_is_the_reviews_discussion(pipeline,
     assert fact in text.lower()
 
 
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("although PRP is autologous, what are its limitations?", "prp.limitations"),
+        ("why is secretome only intermediate in the ranking although its signalling is broad?", "compare.evidence"),
+    ],
+)
+def test_a_concessive_clause_sets_the_scene_and_the_main_clause_asks(pipeline, question, intent):
+    """"although X, ...", "why ... if/when X": X is background, not what is asked."""
+    answer = ask(pipeline, question, conversation="fresh")
+    assert answer.answered and answer.intent == intent
+
+
 def test_a_price_is_still_not_covered(pipeline):
     answer = ask(pipeline, "how much does PRP cost", conversation="fresh")
     assert not answer.answered and answer.reason == "not_covered"

@@ -809,6 +809,13 @@ class Matcher:
         for i, h in enumerate(ex.hits):
             grouped.setdefault((h.start, h.end), []).append((i, h))
         bio_positions = {p for h in ex.hits if h.kind in ("bio", "near") for p in range(h.start, h.end)}
+        # The asking sentence of a story may be all everyday words ("What actually is it?"):
+        # then those words are what it asks. Not when it names something itself ("why do
+        # exosomes come last in the hierarchy, if ...": the hierarchy is asked).
+        bare = not any(
+            not h.generic_only and h.kind not in ("bio", "near", *SOCIAL_KINDS) and ex.weight(h.start) == 1.0
+            for h in ex.hits
+        )
         spans = []
         for (start, end), items in grouped.items():
             group = [h for _, h in items]
@@ -828,7 +835,7 @@ class Matcher:
                 and any(h.kind == "aspect" for h in group)
                 and any(ex.tokens[p] not in _OPENERS for p in range(start, end) if p not in bio_positions)
             )
-            if generic and self._asks(ex, start) and any(h.kind in ("aspect", "overview") for h in group):
+            if generic and bare and self._asks(ex, start) and any(h.kind in ("aspect", "overview") for h in group):
                 m = 1.0  # "What actually is MSC secretome?" after a story: the words that ask
             elif generic and idiom:
                 m = 1.0  # "have in common" names a topic though each word is everyday
@@ -949,7 +956,7 @@ class _Words:
 # is being asked, not which.
 _OPENERS = frozenset(
     {"what", "whats", "is", "are", "it", "they", "how", "does", "do", "did", "can", "could", "why", "when",
-     "who", "which", "exactly", "really", "the", "a", "should", "i", "we", "you"}
+     "who", "which", "exactly", "really", "the", "a", "should", "i", "we", "you", "its", "their", "them"}
 )
 
 

@@ -114,22 +114,51 @@ def normalise(raw: str) -> Normalised:
     sentence: list[int] = []
     asking: set[int] = set()
     number = 0
+    last_main = None
     for chunk in _SENTENCE.findall(text):
-        words = [fold_spelling(t) for t in _TOKEN.findall(chunk)]
-        if not words:
-            continue
-        if "?" in chunk:
-            asking.add(number)
-        tokens += words
-        sentence += [number] * len(words)
-        number += 1
-    if not asking and number:
-        asking.add(number - 1)  # no question mark: the last sentence is the request
+        for clause, background in _clauses(chunk):
+            words = [fold_spelling(t) for t in _TOKEN.findall(clause)]
+            if not words:
+                continue
+            if not background:
+                last_main = number
+                if "?" in chunk:
+                    asking.add(number)
+            tokens += words
+            sentence += [number] * len(words)
+            number += 1
+    if not asking and last_main is not None:
+        asking.add(last_main)  # no question mark: the last sentence is the request
     if len(tokens) > MAX_TOKENS:
         keep = list(range(HEAD_TOKENS)) + list(range(len(tokens) - TAIL_TOKENS, len(tokens)))
         tokens = [tokens[i] for i in keep]
         sentence = [sentence[i] for i in keep]
     return Normalised(raw, " ".join(tokens), tuple(tokens), tuple(sentence), frozenset(asking))
+
+
+# A concessive clause sets the scene: in "why do exosomes come last if they are the most
+# advanced?" or "although PRP is cheap, is it the best?" the question is the main clause.
+# "if"/"when"/"while" are concessive only after "why" ("is PRP safe if ..." asks about the
+# condition). Indonesian: padahal, walaupun, meskipun, walau.
+_CONCESSIVE = re.compile(r"\b(?:although|though|despite|whereas|even if|padahal|walaupun|meskipun|walau)\b")
+_WHY_CONTRAST = re.compile(r"\bwhy\b.*?\b(if|when|while)\b")
+
+
+def _clauses(chunk: str) -> list[tuple[str, bool]]:
+    """The chunk split into (clause, sets the scene only): the main clause asks."""
+    found = _CONCESSIVE.search(chunk)
+    start = found.start() if found else None
+    if start is None:
+        contrast = _WHY_CONTRAST.search(chunk)
+        start = contrast.start(1) if contrast else None
+    if start is None:
+        return [(chunk, False)]
+    if not chunk[:start].strip(" ,;:-"):  # the clause comes first: it runs to the comma
+        comma = chunk.find(",", start)
+        if comma < 0:
+            return [(chunk, False)]
+        return [(chunk[:comma], True), (chunk[comma + 1 :], False)]
+    return [(chunk[:start], False), (chunk[start:], True)]
 
 
 def phrase_tokens(phrase: str) -> tuple[str, ...]:
