@@ -212,6 +212,7 @@ def test_a_why_question_about_the_reviews_declarations_is_answered_not_taken_for
         ("does secretome from umbilical cord cells have particular benefits?", "Umbilical-cord"),
         ("PRP benefits with leukocyte content?", "leukocyte"),
         ("exosomes for redness after a procedure, any good?", "redness"),  # best use prints "procedure"
+        ("why do exosomes only work alongside procedures?", "controlled dermal injury"),  # the Exosomes section's own reason
     ],
 )
 def test_a_fact_named_in_the_question_is_shown_even_when_another_aspect_holds_it(pipeline, question, fact):
