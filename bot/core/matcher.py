@@ -826,6 +826,9 @@ class Matcher:
                 1, sum(not self.lexicon.is_generic(ex.tokens[p]) and p not in bio_positions for p in range(start, end))
             )
             generic = all(h.generic_only for h in group)
+            # A biologic however written ("exos", "MSC-CM") is named by a section that says
+            # its name: the section's text uses the name, not the shorthand.
+            named = tuple(dict.fromkeys(stem(h.value) for h in group if h.kind == "bio"))
             conversational = any(h.kind == "more" for h in group)  # "explain", "why"
             # "which ref" in a question about content asks for a reference: it counts.
             social = all(h.kind in SOCIAL_KINDS and h.kind != "sources" for h in group)
@@ -854,7 +857,7 @@ class Matcher:
                 _Span(
                     start, end, tuple(items), frozenset(i for i, _ in items),
                     m * w, 0.0 if conversational else m * w, describes, strong_question,
-                    max(h.concept.weight for h in group), tuple(ex.stems[start:end]),
+                    max(h.concept.weight for h in group), named or tuple(ex.stems[start:end]),
                 )
             )
         return tuple(spans)
