@@ -66,6 +66,9 @@ def test_everyday_words_do_not_sink_an_in_scope_question(pipeline):
         ("how long do exosome results last", "how long results last"),
         ("is exosome therapy FDA approved?", "agencies"),
         ("botox or fillers for crow's feet", "other cosmetic treatments"),
+        ("does rapamycin slow skin ageing?", "medicines taken against ageing"),
+        ("best aftercare for sunburnt skin", "other skin conditions"),
+        ("can you recommend a good clinic for skin rejuvenation", "finding a clinician"),
     ],
 )
 def test_out_of_scope_says_what_the_review_does_not_discuss(pipeline, question, topic):
