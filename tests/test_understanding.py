@@ -283,6 +283,20 @@ def test_a_place_in_the_hierarchy_asks_where_it_stands(pipeline, question):
     assert answer.answered and answer.intent.endswith(".standing")
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "my patient refuses anything from a donor, is secretome suitable?",
+        "exosomes for a patient who wants nothing from donors?",
+    ],
+)
+def test_a_scenario_that_rules_out_the_named_biologic_gets_the_scenarios_answer(pipeline, question):
+    """Secretome and exosomes are donor-derived: their best use does not answer a patient
+    who refuses donor material; the scenario says which biologic fits (PRP, autologous)."""
+    answer = ask(pipeline, question, conversation="fresh")
+    assert answer.answered and answer.intent == "scenario.autologous"
+
+
 def test_a_price_is_still_not_covered(pipeline):
     answer = ask(pipeline, "how much does PRP cost", conversation="fresh")
     assert not answer.answered and answer.reason == "not_covered"

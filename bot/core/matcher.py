@@ -527,11 +527,15 @@ class Matcher:
                 for key in self.sections.sections_with(overlap_stems)
                 if key.startswith(f"{bio}.") and key.split(".", 1)[1] in self.kb.aspects
             }
+            # A scenario whose choice is another biologic ("doesn't want anything from a
+            # donor" said of secretome) is not explained by this biologic's best use: the
+            # scenario's own answer says which biologic fits instead.
+            fitting = {s: g for s, g in scenarios.items() if bio in self.kb.scenarios[s].choice}
             for aspect in set(aspects) | section_aspects:
                 group = aspects.get(aspect, [])
                 if not group and self.sections.overlap(f"{bio}.{aspect}", overlap_stems) < tuning.MIN_SECTION_OVERLAP:
                     continue
-                extra = ids(*scenarios.values()) if aspect in ("benefits", "best_use") else set()
+                extra = ids(*fitting.values()) if aspect in ("benefits", "best_use") else set()
                 add(
                     f"{bio}.{aspect}",
                     Slots((bio,), aspect),
@@ -545,18 +549,18 @@ class Matcher:
                         f"{bio}.best_use",
                         Slots((bio,), "best_use"),
                         "biologic",
-                        base | ids(*scenarios.values()),
+                        base | ids(*fitting.values()),
                         "biologic",
                     )
                     for scenario, group in scenarios.items():
-                        if bio in self.kb.scenarios[scenario].choice:  # a shade below the biologic's own answer
-                            add(
-                                f"scenario.{scenario}",
-                                self.scenario_slots(scenario),
-                                "scenario",
-                                base | ids(group),
-                                "scenario_of_named",
-                            )
+                        # a shade below the biologic's own answer when it is the scenario's choice
+                        add(
+                            f"scenario.{scenario}",
+                            self.scenario_slots(scenario),
+                            "scenario",
+                            base | ids(group),
+                            "scenario_of_named" if scenario in fitting else "scenario",
+                        )
                 if get("followup") and context and context.aspect and not get("overview"):
                     aspect = context.aspect
                     add(f"{bio}.{aspect}", Slots((bio,), aspect), "biologic", base, "context")
