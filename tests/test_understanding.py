@@ -297,6 +297,17 @@ def test_a_scenario_that_rules_out_the_named_biologic_gets_the_scenarios_answer(
     assert answer.answered and answer.intent == "scenario.autologous"
 
 
+def test_different_said_of_one_biologic_is_not_a_comparison(pipeline):
+    """"differences" asks for a comparison; "different" does only with two biologics named."""
+    question = (
+        "Each exosome product seems different, different cells and different labs. "
+        "Why is standardisation so hard for exosomes?"
+    )
+    answer = ask(pipeline, question, conversation="fresh")
+    assert answer.answered and answer.intent == "exosomes.limitations"
+    assert ask(pipeline, "differences between PRP and exosomes", conversation="fresh").intent == "compare.all"
+
+
 def test_a_price_is_still_not_covered(pipeline):
     answer = ask(pipeline, "how much does PRP cost", conversation="fresh")
     assert not answer.answered and answer.reason == "not_covered"

@@ -64,6 +64,13 @@ _STEM_EXCEPTIONS = {
     "classification": "class",
     "classified": "class",
     "classify": "class",
+    # "differences" asks for a comparison; "different" and "differ" compare only with two
+    # biologics named ("every exosome product seems different", "why does secretome differ
+    # from one product to another"), so they must not share a stem.
+    "different": "different",
+    "differently": "different",
+    "difference": "difference",
+    "differences": "difference",
 }
 
 
