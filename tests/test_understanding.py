@@ -308,6 +308,12 @@ def test_different_said_of_one_biologic_is_not_a_comparison(pipeline):
     assert ask(pipeline, "differences between PRP and exosomes", conversation="fresh").intent == "compare.all"
 
 
+@pytest.mark.parametrize("question", ["something natural from my own body?", "only from her own body please, prp?"])
+def test_material_from_ones_own_body_is_the_autologous_scenario_not_a_body_area(pipeline, question):
+    answer = ask(pipeline, question, conversation="fresh")
+    assert answer.answered and answer.intent == "scenario.autologous"
+
+
 def test_a_price_is_still_not_covered(pipeline):
     answer = ask(pipeline, "how much does PRP cost", conversation="fresh")
     assert not answer.answered and answer.reason == "not_covered"
