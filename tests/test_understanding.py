@@ -154,6 +154,7 @@ def test_a_suggestion_is_picked_by_number_or_ordinal(pipeline, pick):
         ("MSC-CM w/ microneedling - any RCTs?", "secretome.best_use+secretome.evidence"),
         ("tx options for a pt who wants her own tissue only", "scenario.autologous"),
         ("best combo for PRP?", "prp.best_use"),
+        ("secretome mech?", "secretome.mechanism"),
     ],
 )
 def test_british_spelling_and_abbreviations(pipeline, question, intent):
