@@ -315,6 +315,13 @@ def test_material_from_ones_own_body_is_the_autologous_scenario_not_a_body_area(
     assert answer.answered and answer.intent == "scenario.autologous"
 
 
+def test_a_biologic_named_in_a_not_covered_question_stays_the_subject(pipeline):
+    first = ask(pipeline, "does the review cover PRP for hair loss?", conversation="hair")
+    assert first.reason == "not_covered"
+    follow = ask(pipeline, "ok what about fine lines then", conversation="hair")
+    assert follow.answered and follow.intent.startswith("prp.")
+
+
 def test_a_price_is_still_not_covered(pipeline):
     answer = ask(pipeline, "how much does PRP cost", conversation="fresh")
     assert not answer.answered and answer.reason == "not_covered"

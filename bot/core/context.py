@@ -98,8 +98,16 @@ def next_frame(
     base = previous or Frame()
     biologics, aspect = base.biologics, base.aspect
     recent = base.recent
+    subject: tuple[str, ...] = ()
     if answered and match.slots.biologics:
-        biologics, aspect = match.slots.biologics, match.slots.aspect
+        subject, aspect = match.slots.biologics, match.slots.aspect
+    elif match.reason == "not_covered":
+        # "PRP for hair loss?" is not covered, but PRP stays the subject: "what about fine
+        # lines then" asks about PRP.
+        subject = _named(match)
+        aspect = None if subject else aspect
+    if subject:
+        biologics = subject
         merged = [b for b in recent if b not in biologics] + list(biologics)
         recent = tuple(merged[-RECENT_BIOLOGICS:])
     new = Frame(
@@ -111,3 +119,11 @@ def next_frame(
         asked=question if suggestions else "",
     )
     return None if new == Frame() else new
+
+
+def _named(match: Match) -> tuple[str, ...]:
+    """The biologics the question itself named, in order."""
+    ex = match.extraction
+    if ex is None:
+        return ()
+    return tuple(dict.fromkeys(h.value for h in ex.hits if h.kind == "bio"))
