@@ -211,3 +211,6 @@ def test_asking_which_references_back_a_claim_names_them_in_the_answer(pipeline,
     plain = pipeline.ask("which refs back the PRP safety claims?").plain()
     assert "Sources:" in plain and kb.references[10].short() in plain
     assert "Sources:" not in pipeline.ask("what are the sources of exosomes?", conversation="o").plain()
+    # Seven papers back exosomes' evidence: asked for, they are named, not sent to /refs.
+    plain = pipeline.ask("key refs for the exosome evidence?", conversation="k").plain()
+    assert kb.references[4].short() in plain and "/refs lists them all" not in plain

@@ -16,6 +16,9 @@ from bot.core.sections import Sections
 
 # Sources lines longer than this many references read as noise; point to /refs instead.
 MAX_LISTED_SOURCES = 6
+# ... unless the question asked for the references ("key refs for exosome evidence"): then
+# naming them is the answer, up to about a phone screen of short citations.
+MAX_ASKED_SOURCES = 10
 # The first message answers the question in a few lines (read on a phone between
 # patients): claims are added, most relevant first, until they fill this many characters;
 # the rest of the section is behind "More". At least one claim is always shown.
@@ -312,8 +315,10 @@ class Composer:
         if more is True or (more is None and abridged):  # the rest, or the full wording, of this answer
             more = answer_id + FULL if len(answer_id) + len(FULL) <= MAX_ANSWER_ID else None
         citations = _citations(lines)
-        if (full or _asks_for_references(match)) and intent not in ("refs.lookup", "refs.list", "review.about"):
-            lines = [*lines, BLANK, self._sources_line(citations, _cites_review(lines))]
+        asked = _asks_for_references(match)
+        if (full or asked) and intent not in ("refs.lookup", "refs.list", "review.about"):
+            limit = MAX_ASKED_SOURCES if asked else MAX_LISTED_SOURCES
+            lines = [*lines, BLANK, self._sources_line(citations, _cites_review(lines), limit)]
         lines = [*self._notes(match), *lines]
         return Answer(
             answered=True,
@@ -626,7 +631,9 @@ class Composer:
             ]
         return kb.messages["review_title"], lines, (None if full else True)
 
-    def _sources_line(self, citations: tuple[int, ...], on_review: bool = False) -> Line:
+    def _sources_line(
+        self, citations: tuple[int, ...], on_review: bool = False, limit: int = MAX_LISTED_SOURCES
+    ) -> Line:
         """The papers behind the answer; claims the review makes without numbers are
         credited to the review itself rather than left looking unsourced."""
         kb = self.kb
@@ -636,7 +643,7 @@ class Composer:
             return (prefix, Span(review + "."), Span(" /about for the full citation.", "i"))
         hint = Span(" " + kb.messages["sources_hint"], "i")
         tail = f" · {review}" if on_review else ""
-        if len(citations) > MAX_LISTED_SOURCES:
+        if len(citations) > limit:
             return (prefix, Span(f"references {cite(citations)[1:-1]}{tail} — /refs lists them all."), hint)
         listed = " · ".join(f"[{n}] {kb.references[n].short()}" for n in citations)
         return (prefix, Span(listed + tail + "."), hint)
