@@ -64,6 +64,7 @@ def test_everyday_words_do_not_sink_an_in_scope_question(pipeline):
         ("PRP for hair loss", "hair loss"),
         ("how many PRP sessions are needed", "sessions"),
         ("how long do exosome results last", "how long results last"),
+        ("what needle size for PRP injections", "sessions"),  # a preparation setting, as before
         ("is exosome therapy FDA approved?", "agencies"),
         ("botox or fillers for crow's feet", "other cosmetic treatments"),
         ("does rapamycin slow skin ageing?", "medicines taken against ageing"),
@@ -509,6 +510,9 @@ def test_biologics_used_together_is_the_synergy_scenario(pipeline):
         # a scenario that rules out the named (donor-derived) biologic gets the scenario's answer
         ("my patient refuses anything from a donor, is secretome suitable?", "scenario.autologous"),
         ("exosomes for a patient who wants nothing from donors?", "scenario.autologous"),
+        # "kering" (dry) with words between it and "kulit" (skin); "needled in" is microneedling
+        ("kulit pasien saya kering sekali, secretome cocok?", "scenario.hydration"),
+        ("how was secretome applied in trials, needled in or topical?", "secretome.evidence"),
     ],
 )
 def test_everyday_names_for_what_the_review_covers(pipeline, question, intent):
