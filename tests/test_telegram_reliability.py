@@ -140,11 +140,17 @@ def test_sigkill_at_a_random_moment_of_a_burst_loses_nothing_and_answers_nothing
         proc.wait(timeout=10)
         before = len(replies_by_question(tg))
         proc = start_bot(tg, tmp_path, log_name="bot-restarted.log")
-        tg.wait_for(lambda: len(replies_by_question(tg)) >= 500, timeout=60)
+        # Generous: a loaded CI machine is slow, and slow is not lost. A reply lost in the
+        # window delivery.py documents shows below as "missing", not as a timeout.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(replies_by_question(tg)) < 500:
+            time.sleep(0.05)
         assert stop_bot(proc, signal.SIGTERM) == 0
         after = replies_by_question(tg)
+        states = query(inbox_of(tmp_path), "SELECT state, COUNT(*) FROM inbox GROUP BY state")
     print(f"SIGKILL at random after {before} of 500: {len(after)} answered, {sum(after.values()) - len(after)} twice")
-    assert len(after) == 500 and max(after.values()) == 1
+    assert len(after) == 500, f"{500 - len(after)} missing after the restart (killed after {before}; inbox {states})"
+    assert max(after.values()) == 1
 
 
 # -- 2. SIGTERM with a backlog -------------------------------------------------------------------
