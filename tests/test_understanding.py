@@ -22,6 +22,7 @@ def ask(pipeline, text, conversation="u"):
         ("mekanisme kerja eksosom", "exosomes.mechanism"),
         ("setelah laser pakai apa", "scenario.post_laser"),
         ("PRP aman gak dok?", "prp.safety"),
+        ("hierarki ketiganya gimana dok?", "compare.evidence"),
     ],
 )
 def test_indonesian_questions_are_understood_and_answered_in_english(pipeline, kb, question, intent):
