@@ -66,6 +66,7 @@ def test_everyday_words_do_not_sink_an_in_scope_question(pipeline):
         ("how many PRP sessions are needed", "sessions"),
         ("how long do exosome results last", "how long results last"),
         ("what needle size for PRP injections", "sessions"),  # a preparation setting, as before
+        ("which PRP kit is best", "brands"),
         ("is exosome therapy FDA approved?", "agencies"),
         ("botox or fillers for crow's feet", "other cosmetic treatments"),
         ("does rapamycin slow skin ageing?", "medicines taken against ageing"),
@@ -514,6 +515,7 @@ def test_biologics_used_together_is_the_synergy_scenario(pipeline):
         # "kering" (dry) with words between it and "kulit" (skin); "needled in" is microneedling
         ("kulit pasien saya kering sekali, secretome cocok?", "scenario.hydration"),
         ("how was secretome applied in trials, needled in or topical?", "secretome.evidence"),
+        ("does the PRP kit matter?", "prp.limitations"),  # preparation variability; "which kit" is a brand
     ],
 )
 def test_everyday_names_for_what_the_review_covers(pipeline, question, intent):
