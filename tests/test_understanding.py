@@ -320,10 +320,18 @@ def test_a_reference_described_by_its_subject_is_found_by_its_most_telling_title
     assert answer.answered and answer.intent == "refs.lookup" and answer.slots.ref == number
 
 
-def test_how_is_that_different_from_x_compares_the_biologic_just_discussed_with_x(pipeline):
+@pytest.mark.parametrize(
+    ("follow_up", "intent"),
+    [
+        ("how is that different from PRP?", "compare."),
+        # "than X" compares the biologic just discussed with X; "mature" is where it stands
+        ("why are they seen as less mature than PRP?", "compare.standing"),
+    ],
+)
+def test_how_is_that_different_from_x_compares_the_biologic_just_discussed_with_x(pipeline, follow_up, intent):
     ask(pipeline, "what are exosomes", conversation="diff")
-    answer = ask(pipeline, "how is that different from PRP?", conversation="diff")
-    assert answer.answered and answer.intent.startswith("compare.")
+    answer = ask(pipeline, follow_up, conversation="diff")
+    assert answer.answered and answer.intent.startswith(intent)
     assert set(answer.slots.biologics) == {"exosomes", "prp"}
 
 
