@@ -79,6 +79,7 @@ def test_very_long_input_is_bounded_and_still_matched(pipeline):
         ("although PRP is cheap, is it the best?", "is it the best"),
         ("is PRP safe if the patient is older?", "is prp safe if the patient is older"),  # a condition
         ("why not exosomes, even if they are new", "why not exosomes"),
+        ("why is PRP first tho secretome is broader?", "why is prp first"),  # chat spelling
     ],
 )
 def test_a_concessive_clause_is_background_to_the_main_clause(question, asks):

@@ -147,7 +147,7 @@ def normalise(raw: str) -> Normalised:
 # advanced?" or "although PRP is cheap, is it the best?" the question is the main clause.
 # "if"/"when"/"while" are concessive only after "why" ("is PRP safe if ..." asks about the
 # condition). Indonesian: padahal, walaupun, meskipun, walau.
-_CONCESSIVE = re.compile(r"\b(?:although|though|despite|whereas|even if|padahal|walaupun|meskipun|walau)\b")
+_CONCESSIVE = re.compile(r"\b(?:although|altho|though|tho|despite|whereas|even if|padahal|walaupun|meskipun|walau)\b")
 _WHY_CONTRAST = re.compile(r"\bwhy\b.*?\b(if|when|while)\b")
 
 
