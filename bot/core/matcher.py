@@ -471,11 +471,16 @@ class Matcher:
         # A topic question may use aspect words ("mechanisms of photoaging", "what studies are
         # needed"): without a biologic named, they describe the topic, not a biologic.
         topic_words = ids(*aspects.values()) if not bios else set()
-        topic_ids = set(topics) | {k for k in self.sections.sections_with(overlap_stems) if k in self.kb.topics}
-        for topic in topic_ids:
+        # Topics named only by their words: the few whose text shares most with the question
+        # (a long story touches many topics' words; the rest cannot win and cost time).
+        by_words = sorted(
+            (-self.sections.overlap(k, overlap_stems), k)
+            for k in self.sections.sections_with(overlap_stems)
+            if k in self.kb.topics and k not in topics
+        )
+        unnamed = [k for weight, k in by_words if -weight >= tuning.MIN_SECTION_OVERLAP][: tuning.MAX_UNNAMED_TOPICS]
+        for topic in [*topics, *unnamed]:
             group = topics.get(topic, [])
-            if not group and self.sections.overlap(topic, overlap_stems) < tuning.MIN_SECTION_OVERLAP:
-                continue
             # Named by its words only, a topic consumes no cue: they belong to what they name.
             # A weak topic cue ("skin aging") said of a biologic names what the biologic acts on,
             # not the topic: the biologic then stays unexplained by the topic.
