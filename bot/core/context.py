@@ -101,10 +101,10 @@ def next_frame(
     subject: tuple[str, ...] = ()
     if answered and match.slots.biologics:
         subject, aspect = match.slots.biologics, match.slots.aspect
-    elif match.reason == "not_covered":
+    elif match.reason == "not_covered" and match.extraction is not None:
         # "PRP for hair loss?" is not covered, but PRP stays the subject: "what about fine
         # lines then" asks about PRP.
-        subject = _named(match)
+        subject = tuple(dict.fromkeys(h.value for h in match.extraction.of("bio")))
         aspect = None if subject else aspect
     if subject:
         biologics = subject
@@ -120,10 +120,3 @@ def next_frame(
     )
     return None if new == Frame() else new
 
-
-def _named(match: Match) -> tuple[str, ...]:
-    """The biologics the question itself named, in order."""
-    ex = match.extraction
-    if ex is None:
-        return ()
-    return tuple(dict.fromkeys(h.value for h in ex.hits if h.kind == "bio"))
