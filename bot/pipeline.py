@@ -19,7 +19,7 @@ from bot.core.backing import quotes_behind
 from bot.core.context import ContextStore, next_frame
 from bot.core.knowledge import Knowledge
 from bot.core.loader import load_knowledge
-from bot.core.matcher import Match, Matcher
+from bot.core.matching import Match, Matcher
 from bot.core.normalise import normalise
 from bot.core.render import to_html, to_plain
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from bot.core.citations import cite
 from bot.core.knowledge import Claim, Knowledge
-from bot.core.matcher import Candidate, Match, Slots
+from bot.core.matching import Candidate, Match, Slots
 from bot.core.sections import Sections
 
 # Sources lines longer than this many references read as noise; point to /refs instead.

@@ -11,7 +11,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from bot.core.matcher import Frame, Match
+from bot.core.matching import Frame, Match
 
 # "compare them" compares the biologics of the last few turns.
 RECENT_BIOLOGICS = 3

@@ -12,7 +12,7 @@ and also picks the claims to show first.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from dataclasses import dataclass, replace
 
 from bot.core.knowledge import Claim, Knowledge
@@ -185,21 +185,21 @@ class Sections:
         section = self.by_key.get(key)
         return section is not None and stem_ in section.stems
 
-    def overlap(self, key: str, stems: set[str]) -> float:
+    def overlap(self, key: str, stems: Set[str]) -> float:
         """How strongly the question's words point at this section (sum of idf)."""
         section = self.by_key.get(key)
         if section is None:
             return 0.0
         return sum(self.weight(s) for s in (stems & section.stems) - self.common)
 
-    def says(self, key: str, stems: set[str]) -> float:
+    def says(self, key: str, stems: Set[str]) -> float:
         """Like ``overlap``, counting only words the answer itself prints (not its quotes)."""
         section = self.by_key.get(key)
         if section is None:
             return 0.0
         return sum(self.weight(s) for s in (stems & section.shown) - self.common)
 
-    def weighed(self, stems: set[str]) -> dict[str, float]:
+    def weighed(self, stems: Set[str]) -> dict[str, float]:
         """The question's telling words with their idf: weighed once, matched against many sections."""
         return {s: self.weight(s) for s in stems - self.common}
 
@@ -212,10 +212,10 @@ class Sections:
         vocabulary = section.vocabulary
         return sum(w for s, w in weighed.items() if s in vocabulary) / total
 
-    def sections_with(self, stems: set[str]) -> set[str]:
+    def sections_with(self, stems: Set[str]) -> set[str]:
         return {key for s in stems - self.common for key in self.index.get(s, ())}
 
-    def focus(self, key: str, stems: set[str]) -> tuple[int, ...]:
+    def focus(self, key: str, stems: Set[str]) -> tuple[int, ...]:
         """The order in which to show a section's claims: those holding the question's
         specific words first, then the rest of the section in its own order.
 
@@ -235,7 +235,7 @@ class Sections:
             return ()
         return tuple(sorted(range(len(scores)), key=lambda i: (-scores[i] if scores[i] >= best * 0.5 else 0, i)))
 
-    def expand(self, key: str, stems: set[str]) -> tuple[int, ...]:
+    def expand(self, key: str, stems: Set[str]) -> tuple[int, ...]:
         """Claims to show in full in the first message: those whose short form leaves out
         a specific word of the question that their full wording has."""
         section = self.by_key.get(key)
@@ -245,7 +245,7 @@ class Sections:
         order = self.focus(key, stems) or range(len(section.claims))
         return next(((i,) for i in order if stems & section.dropped[i]), ())
 
-    def pull(self, key: str, stems: set[str]) -> tuple[str, int] | None:
+    def pull(self, key: str, stems: Set[str]) -> tuple[str, int] | None:
         """A claim of the same biologic's other sections that prints the question's specific
         words which no claim of the chosen section prints: shown first, under its own label,
         so a fact asked for by name is on screen whichever aspect word the question used."""

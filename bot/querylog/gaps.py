@@ -129,7 +129,7 @@ def off_topic_test(pipeline: Pipeline) -> OffTopic:
             return False
         if any(outside[n].topic != UNRELATED_TOPIC for n in ex.outside_topics):
             return False
-        return not matcher._in_domain(ex)
+        return not matcher.in_domain(ex)
 
     return off_topic
 

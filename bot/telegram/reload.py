@@ -20,7 +20,7 @@ from telegram.constants import ChatType
 from telegram.ext import Application, ContextTypes
 
 from bot.core.loader import KnowledgeError, load_knowledge
-from bot.core.matcher import Frame
+from bot.core.matching import Frame
 from bot.pipeline import Pipeline
 from bot.quizzing import QuizService
 from bot.telegram.services import Services, services

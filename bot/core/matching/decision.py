@@ -1,0 +1,109 @@
+"""One place decides what kind of reply a question gets: the answer, "did you mean",
+"not covered", "not covered as asked" (a near-but-different term), or an unknown
+reference number. Everything before this proposes; nothing after it second-guesses."""
+
+from __future__ import annotations
+
+from bot.core import tuning
+from bot.core.lexicon import Hit
+from bot.core.matching import shaping
+from bot.core.matching.question import Question
+from bot.core.matching.types import Candidate, Match, Slots
+from bot.core.matching.world import World
+
+
+def near_hit(q: Question, world: World) -> Hit | None:
+    """A term that only sounds like the review's ("PRF", "stem cell injections") and is
+    what the question is about: not merely said beside a biologic it names."""
+    named = set(q.bios)
+    for hit in q.ex.hits:
+        if hit.kind != "near":
+            continue
+        # "PRF or PRP?" is about PRF; "exosomes derived from MSCs" is about exosomes; a
+        # near term that itself names a biologic ("plant-derived exosomes") is the subject.
+        target = world.kb.vocabulary.near_terms[int(hit.value)].nearest.split(".")[0]
+        phrases = world.lexicon.bio_phrases
+        names_one = any(getattr(phrases.get((w,)), "kind", "") == "bio" for w in q.ex.tokens[hit.start : hit.end])
+        if not named or target in named or names_one:
+            return hit
+    return None
+
+
+def near(q: Question, world: World, hit: Hit) -> Match:
+    term = world.kb.vocabulary.near_terms[int(hit.value)]
+    target = term.nearest
+    aspects = list(q.aspects)
+    if target in world.kb.biologics:
+        aspect = aspects[0] if aspects else None
+        intent = f"{target}.{aspect}" if aspect else f"{target}.overview"
+        cand = Candidate(intent, Slots((target,), aspect), "biologic", 0.0)
+    elif target.startswith("scenario."):
+        sid = target.removeprefix("scenario.")
+        cand = Candidate(target, world.scenario_slots(sid), "scenario", 0.0)
+    elif "." in target and target.split(".")[0] in world.kb.biologics:
+        bio, aspect = target.split(".", 1)
+        cand = Candidate(target, Slots((bio,), aspect), "biologic", 0.0)
+    else:
+        cand = Candidate(target, Slots(topic=target), "topic", 0.0)
+    return Match(
+        False, cand.intent, cand.slots, 0.0, "near", (cand,),
+        extraction=q.ex, language=q.language, personal=q.personal, note=term.note,
+    )
+
+
+def decide(q: Question, world: World, ranked: list[Candidate]) -> Match:
+    best = ranked[0] if ranked else None
+    if best is not None and best.score < tuning.ANSWER_THRESHOLD:
+        # Each part alone explains half the question; together they may explain it well
+        # enough to answer.
+        first = next((c for c in ranked if c.owned and c.score >= tuning.SUGGESTION_FLOOR), None)
+        combined = shaping.with_parts(q, world, first, ranked) if first is not None else None
+        if combined is not None and combined.parts and combined.score >= tuning.ANSWER_THRESHOLD:
+            best = combined
+    ex = q.ex
+    outside = world.kb.vocabulary.not_covered[ex.outside_topics[0]].topic if ex.outside_topics else None
+    common = {"language": q.language, "personal": q.personal, "extraction": ex}
+    # An off-topic thing named, no biologic, and no cue of the answer in the question:
+    # whatever words it shares with the review, it is not covered.
+    unnamed = (
+        outside is not None
+        and best is not None
+        and not q.bios
+        and not any(c.owned and c.score >= tuning.ANSWER_THRESHOLD for c in (best, *ranked))
+    )
+    if best is None or best.score < tuning.ANSWER_THRESHOLD or unnamed:
+        suggestions = tuple(c for c in ranked if c.score >= tuning.SUGGESTION_FLOOR)[: tuning.MAX_SUGGESTIONS]
+        score = best.score if best else 0.0
+        intent, slots = (best.intent, best.slots) if best else (None, Slots())
+        used = bool(best and best.source == "context")
+        if outside or not world.in_domain(ex):
+            # Not covered, but a part of the review the question names is the nearest,
+            # offered as a button.
+            nearest = tuple(c for c in ranked if c.owned and q.bios)[:1] if outside else ()
+            return Match(False, intent, slots, score, "not_covered", nearest, used, outside_topic=outside, **common)
+        return Match(False, intent, slots, score, "unsure", suggestions, used, **common)
+
+    best = shaping.focused(q, world, shaping.with_parts(q, world, best, ranked))
+    rival = next((c for c in ranked[1:] if c.intent != best.intent), None)
+    if (
+        not best.parts
+        and rival is not None
+        and best.score - rival.score < tuning.AMBIGUITY_MARGIN
+        and rival.owned == best.owned
+        and best.owned
+        and rival.family == best.family
+        and not (best.intent.endswith(".overview") or rival.intent.endswith(".overview"))
+    ):
+        close = tuple(c for c in ranked if best.score - c.score < tuning.AMBIGUITY_MARGIN and c.owned == best.owned)
+        return Match(
+            False, best.intent, best.slots, best.score, "ambiguous",
+            close[: tuning.MAX_SUGGESTIONS], best.source == "context", **common,
+        )
+    if best.intent == "refs.lookup" and best.slots.ref not in world.kb.references:
+        return Match(False, best.intent, best.slots, best.score, "unknown_reference", (), False, **common)
+    return Match(
+        True, best.intent, best.slots, best.score, "answered", (),
+        best.source == "context" or any(p.source == "context" for p in best.parts),
+        parts=best.parts, focus=best.focus, expand=best.expand, pulled=best.pulled,
+        outside_topic=outside, **common,
+    )
