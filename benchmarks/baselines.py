@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 from bot.core.knowledge import Knowledge
-from bot.core.matcher import Slots
+from bot.core.matching import Slots
 from bot.core.normalise import Normalised, normalise
 from bot.pipeline import Pipeline
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from benchmarks.baselines import DECLINE, Baseline
 from bot.core.answers import Answer
-from bot.core.matcher import Match, Slots
+from bot.core.matching import Match, Slots
 from bot.evaluation import Case, QuestionSet, Report, evaluate, load_cases, question_sets
 from bot.pipeline import Pipeline, Reply
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.core.answers import Answer, Span
 from bot.core.citations import cite
-from bot.core.matcher import Slots
+from bot.core.matching import Slots
 from bot.core.render import TELEGRAM_LIMIT, split_lines, to_html, to_plain, utf16_len
 from tests.support.telegram_html import parse_html
 

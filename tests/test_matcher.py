@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core import tuning
-from bot.core.matcher import Frame
+from bot.core.matching import Frame
 from bot.core.normalise import normalise
 
 

@@ -12,7 +12,7 @@ import pytest
 from bot.cli import main
 from bot.core.context import ContextStore
 from bot.core.loader import KnowledgeError, load_knowledge
-from bot.core.matcher import Frame
+from bot.core.matching import Frame
 from bot.pipeline import Pipeline
 from bot.querylog.gaps import find_gaps, off_topic_test
 from bot.querylog.pseudonym import Pseudonymizer
