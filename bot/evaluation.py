@@ -27,7 +27,12 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 DEFAULT_QUESTIONS = BENCHMARKS / "questions.yaml"
 SETS = BENCHMARKS / "sets.yaml"
 NONE = "(not answered)"
-KINDS = ("in", "oos", "oos_hard", "chat")
+KINDS = ("in", "oos", "oos_hard", "chat", "unreported", "near")
+# "unreported": asks for a figure the review never gives (a dose, a count, a setting);
+# "near": names a product, route, indication or body site near the review's but not in it.
+# Both are right when the first message says so, whether or not it goes on to say what the
+# review does say; an answer that does not say so pretends the review covers it.
+SAYS_NOT_IN_REVIEW = ("does not report", "does not discuss", "does not cover", "not covered", "could not find")
 # Replies that tell the user the review does not cover the question (as opposed to
 # "did you mean", an unknown reference number, or small talk).
 NOT_COVERED_REASONS = frozenset({"no_match", "low_confidence", "not_covered", "out_of_scope"})
@@ -61,6 +66,9 @@ class Outcome:
     def correct(self) -> bool:
         if self.case.kind == "chat":
             return self.reason == "chat"
+        if self.case.kind in ("unreported", "near"):
+            low = self.text.lower()
+            return any(marker in low for marker in SAYS_NOT_IN_REVIEW)
         if self.case.kind != "in":
             return not self.answered
         if not self.answered or (self.case.topic and self.intent != self.case.topic):
@@ -233,15 +241,18 @@ def summary_row(name: str, report: Report) -> str:
         return f"{value:6.1%}" if items else "     -"
 
     ins, hard, oos, chat = report._of("in"), report._of("oos_hard"), report._of("oos"), report._of("chat")
+    unrep, near = report._of("unreported"), report._of("near")
     return (
         f"{name:16} {len(report.outcomes):4d} {rate(ins, report.in_scope):>8} "
         f"{rate(ins, report.in_scope_not_covered):>8} {rate(ins, report.in_scope_clarified):>8} "
         f"{rate(oos, report._rate(oos)):>8} {rate(hard, report._rate(hard)):>8} {rate(chat, report._rate(chat)):>8}"
+        f"{rate(unrep, report._rate(unrep)):>9} {rate(near, report._rate(near)):>8}"
     )
 
 
 SUMMARY_HEADER = (
     f"{'set':16} {'n':>4} {'in ok':>8} {'not cov':>8} {'clarify':>8} {'oos ok':>8} {'hard ok':>8} {'chat ok':>8}"
+    f"{'unrep ok':>9} {'near ok':>8}"
 )
 
 
@@ -264,6 +275,9 @@ def format_report(report: Report, *, verbose: bool = False, sweep: bool = False)
     lines.append(f"in-scope told not covered:   {report.in_scope_not_covered:.1%}")
     lines.append(f"in-scope asked to clarify:   {report.in_scope_clarified:.1%}")
     lines.append(f"out-of-scope rejected:       {report.out_of_scope:.1%}")
+    for kind, label in (("unreported", "figure not reported, said"), ("near", "near-but-different, said")):
+        if report._of(kind):
+            lines.append(f"{label + ':':29}{report._rate(report._of(kind)):.1%}")
     hard = report._of("oos_hard")
     if hard:
         lines.append(f"  of which hard (name a biologic): {report._rate(hard):.1%}")

@@ -349,6 +349,10 @@ class Composer:
     def _notes(self, match: Match) -> list[Line]:
         """Lines before the answer: personal advice, the language of the reply."""
         notes: list[Line] = []
+        if match.answered and match.note:  # a near-but-different term beside the biologic asked about
+            notes.append((Span(match.note, "i"),))
+        if match.answered and match.unreported:
+            notes.append((Span(self.kb.message("unreported_note", what=match.unreported)),))
         if match.answered and match.outside_topic:  # a long message that also mentions, say, a fee
             notes.append((Span(self.kb.message("outside_note", topic=match.outside_topic), "i"),))
         if match.personal:

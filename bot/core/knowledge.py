@@ -60,6 +60,9 @@ class Claim:
     # The same statement in a phone's few words, for the first message ("More" shows
     # ``text``); it may leave words out but never adds one the text and quotes lack.
     short: str = ""
+    # The claim gives one of the review's reasons (why something is so): a "why" question
+    # leads with it.
+    reason: bool = False
 
     @property
     def brief(self) -> str:

@@ -75,6 +75,7 @@ MESSAGE_KEYS = (
     "unsure_no_suggestion",
     "near_prefix",
     "outside_note",
+    "unreported_note",
     "chat_greeting",
     "chat_thanks",
     "chat_identity",
@@ -236,12 +237,17 @@ class _Reader:
 
     def claim(self, value: Any, entry: str, field: str, extra: tuple[str, ...] = ()) -> Claim:
         raw = self.mapping(value, entry, field)
-        self.only(raw, ("text", "refs", "quote", "short", *extra), entry, field)
+        self.only(raw, ("text", "refs", "quote", "short", "reason", *extra), entry, field)
+        reason = raw.get("reason", False)
+        if not isinstance(reason, bool):
+            self.problem(entry, f"{field}.reason", f"must be true or false, got {reason!r}")
+            reason = False
         claim = Claim(
             self.text(raw.get("text"), entry, f"{field}.text"),
             self.claim_refs(raw.get("refs"), entry, f"{field}.refs"),
             self.quotes(raw.get("quote"), entry, f"{field}.quote"),
             self.text(raw["short"], entry, f"{field}.short") if "short" in raw else "",
+            reason,
         )
         if claim.short:
             from bot.core.provenance import short_problems  # needs the text normaliser

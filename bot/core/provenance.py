@@ -350,9 +350,28 @@ _JOINERS = frozenset(
         "less",
         "most",
         "least",
+        # Grammar, so a short form reads as a sentence; none adds a fact, a cause or a hedge.
+        "has",
+        "have",
+        "was",
+        "were",
+        "this",
+        "that",
+        "which",
+        "they",
+        "them",
+        "these",
+        "there",
+        "while",
+        "both",
+        "each",
+        "who",
+        "does",
+        "do",
     ]
 )
-MAX_SHORT = 90
+# A fluent sentence of the first message: a phone's two lines.
+MAX_SHORT = 110
 
 
 def short_problems(claim: Claim) -> list[str]:

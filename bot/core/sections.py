@@ -245,6 +245,38 @@ class Sections:
         order = self.focus(key, stems) or range(len(section.claims))
         return next(((i,) for i in order if stems & section.dropped[i]), ())
 
+    def reasons_first(self, key: str, order: tuple[int, ...]) -> tuple[int, ...]:
+        """``order`` (or the section's own) with the claims that give a reason moved first:
+        a why-question is answered by the review's reason, not by what is so."""
+        section = self.by_key.get(key)
+        if section is None or not any(c.reason for c in section.claims):
+            return order
+        order = order or tuple(range(len(section.claims)))
+        return tuple(sorted(order, key=lambda i: not section.claims[i].reason))
+
+    def pull_reason(self, key: str, stems: Set[str]) -> tuple[str, int] | None:
+        """For a why-question whose section states no reason: the same biologic's claim that
+        gives one and shares most of the question's words ("why is PRP safe": its
+        autologous nature, which the review gives as the ground of minimal immunogenicity)."""
+        bio, _, aspect = key.partition(".")
+        section = self.by_key.get(key)
+        if section is None or bio not in self.kb.biologics or any(c.reason for c in section.claims):
+            return None
+        asked = stems - self.common
+        found: tuple[float, str, int] | None = None
+        for other in self.kb.aspects:
+            if other == aspect:
+                continue
+            claims = self.kb.biologics[bio].aspects.get(other, ())
+            units = self.by_key[f"{bio}.{other}"].claim_stems
+            for i, claim in enumerate(claims):
+                if not claim.reason:
+                    continue
+                weight = sum(self.weight(s) for s in asked & units[i])
+                if weight > 0 and (found is None or weight > found[0]):
+                    found = (weight, f"{bio}.{other}", i)
+        return found[1:] if found else None
+
     def pull(self, key: str, stems: Set[str]) -> tuple[str, int] | None:
         """A claim of the same biologic's other sections that prints the question's specific
         words which no claim of the chosen section prints: shown first, under its own label,

@@ -82,6 +82,10 @@ PRIOR = {
     "selected": 1.0,
     "scenario_of_named": 0.98,
     "compare_unasked": 0.93,
+    # A ranking asked ("which is best?"): the review's hierarchy answers it.
+    "ranking": 1.0,
+    # A bare "why?" about the answer just given.
+    "reasons": 1.0,
 }
 # How much a candidate's score depends on its own text using the question's words.
 TEXT_MATCH_WEIGHT = 0.08

@@ -4,13 +4,27 @@
 from __future__ import annotations
 
 from bot.core.lexicon import CONTENT_KINDS, SOCIAL_KINDS, Extraction
+from bot.core.matching.forms import Form
 from bot.core.matching.types import Frame, Match, Slots
 from bot.core.matching.world import World
 
+_PLAIN = Form()
 _CHAT = ("chat_identity", "chat_thanks", "chat_bye", "chat_greeting")
 
 
-def dialogue(world: World, ex: Extraction, context: Frame | None, language: str | None) -> Match | None:
+def _reasoned(context: Frame) -> bool:
+    """Was the last answer about biologics (one's aspect, or a comparison)? A bare "why?"
+    after one asks for the review's reasons, which matching finds; after a scenario or a
+    topic it asks for the rest of that answer, whose rationale is the reason."""
+    answer = context.answer_id or ""
+    if answer.startswith("cmp-"):
+        return True
+    return any(answer.startswith(f"{b}-") and not answer.startswith(f"{b}-overview") for b in context.biologics)
+
+
+def dialogue(
+    world: World, ex: Extraction, context: Frame | None, language: str | None, form: Form = _PLAIN
+) -> Match | None:
     """The dialogue act this turn is, or None when it asks about the review."""
     generic = world.lexicon.generic
     content = [p for p in (*ex.domain, *ex.unknown, *ex.outside) if ex.tokens[p] not in generic]
@@ -38,6 +52,8 @@ def dialogue(world: World, ex: Extraction, context: Frame | None, language: str 
                 if act in ("sources", "quotes"):
                     return None  # "sources" on its own: the review's reference list
                 return Match(False, None, Slots(), 0.0, "no_previous_answer", language=language)
+            if act == "more" and form.why and _reasoned(context):
+                return None  # the reasons behind the last answer, not the rest of it
             return Match(True, None, Slots(), 100.0, act, act=context.answer_id, language=language)
     chat = next((k for k in _CHAT if k in social), None)
     if chat is not None and len(content) <= 2:

@@ -4,9 +4,12 @@ reference number. Everything before this proposes; nothing after it second-guess
 
 from __future__ import annotations
 
+import re
+
 from bot.core import tuning
 from bot.core.lexicon import Hit
 from bot.core.matching import shaping
+from bot.core.matching.forms import NUMBER
 from bot.core.matching.question import Question
 from bot.core.matching.types import Candidate, Match, Slots
 from bot.core.matching.world import World
@@ -27,6 +30,54 @@ def near_hit(q: Question, world: World) -> Hit | None:
         if not named or target in named or names_one:
             return hit
     return None
+
+
+# Words that make a near term describe the biologic named ("exosomes derived from MSCs"),
+# not name another product.
+_DESCRIBING = frozenset({"from", "derived", "source", "sources", "of"})
+
+
+def near_beside(q: Question, world: World) -> str | None:
+    """The note of a near-but-different term said beside a biologic the question names
+    ("exosomes after a chemical peel"): the answer is about the biologic, and says first
+    that the review does not discuss the other thing."""
+    for hit in q.ex.hits:
+        if hit.kind != "near":
+            continue
+        if any(t in _DESCRIBING for t in q.ex.tokens[max(0, hit.start - 2) : hit.start]):
+            continue
+        return world.kb.vocabulary.near_terms[int(hit.value)].note
+    return None
+
+
+# A figure in a claim: a number standing alone ("2015", "16"), not part of a name ("IGF-1").
+_FIGURE = re.compile(
+    r"(?<![\w-])\d+(?:[.,]\d+)?(?![\w-])|\b(?:one|two|three|four|five|six|seven|eight|nine|ten)\b", re.I
+)
+
+
+# Numbers that name a thing, not a figure: "Table 1", "reference 11".
+_NAMED_NUMBERS = re.compile(r"\b(?:tables?|refs?|references?)\s*\d+", re.I)
+
+
+def unreported(q: Question, world: World, best: Candidate) -> str | None:
+    """The figure a question asks for ("how many sessions", "optimal concentration") when
+    none of the claims the answer leads with gives one: the reply then says the review does
+    not report it before what the review does say."""
+    if q.form.kind != NUMBER or best.intent.startswith(("refs.", "review.")):
+        return None
+    for part in best.parts or (best,):
+        section = world.sections.by_key.get(part.section or part.intent)
+        if section is None:
+            continue
+        order = part.focus or tuple(range(len(section.claims)))
+        shown = [section.claims[i] for i in order[:2]]
+        if part.pulled:
+            bio, _, aspect = part.pulled[0].partition(".")
+            shown.append(world.kb.biologics[bio].aspects[aspect][part.pulled[1]])
+        if any(_FIGURE.search(_NAMED_NUMBERS.sub("", c.text)) for c in shown):
+            return None
+    return q.form.asked or "that figure"
 
 
 def near(q: Question, world: World, hit: Hit) -> Match:
@@ -51,7 +102,7 @@ def near(q: Question, world: World, hit: Hit) -> Match:
     )
 
 
-def decide(q: Question, world: World, ranked: list[Candidate]) -> Match:
+def decide(q: Question, world: World, ranked: list[Candidate], note: str | None = None) -> Match:
     best = ranked[0] if ranked else None
     if best is not None and best.score < tuning.ANSWER_THRESHOLD:
         # Each part alone explains half the question; together they may explain it well
@@ -105,5 +156,5 @@ def decide(q: Question, world: World, ranked: list[Candidate]) -> Match:
         True, best.intent, best.slots, best.score, "answered", (),
         best.source == "context" or any(p.source == "context" for p in best.parts),
         parts=best.parts, focus=best.focus, expand=best.expand, pulled=best.pulled,
-        outside_topic=outside, **common,
+        outside_topic=outside, note=note, unreported=unreported(q, world, best), **common,
     )

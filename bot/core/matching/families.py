@@ -16,6 +16,7 @@ from rapidfuzz import fuzz, process
 from bot.core import tuning
 from bot.core.lexicon import Hit
 from bot.core.matching import scoring
+from bot.core.matching.forms import RANK, RANK_WORDS
 from bot.core.matching.question import Question
 from bot.core.matching.types import Candidate, Frame, Slots
 from bot.core.matching.world import World
@@ -48,8 +49,8 @@ class Pool:
         # explain the question equally, the one whose claims say the question's rare word wins.
         text = self.world.sections.match(section, q.question_weights)
         rank = score * (1 - tuning.TEXT_MATCH_WEIGHT + tuning.TEXT_MATCH_WEIGHT * text)
-        if prior == "context":
-            rank = score  # a follow-up's subject is what the conversation says, not word overlap
+        if prior in ("context", "ranking"):
+            rank = score  # what the conversation or the form says, not word overlap
         key = (intent, slots)
         if key not in self.out or self.out[key].rank < rank:
             source = "context" if prior == "context" else "slots"
@@ -257,8 +258,8 @@ def scenarios(q: Question, context: Frame | None, pool: Pool, world: World, cmp:
 
 def selection(q: Question, context: Frame | None, pool: Pool, world: World, cmp: Comparing) -> None:
     """"Which of these knocks down MMPs": the one biologic whose claims say so."""
-    if q.bios or not q.get("selection"):
-        return
+    if q.bios or not q.get("selection") or (q.form.kind == RANK and not q.aspects):
+        return  # "which is best" asks for the review's ranking, not the biologic whose text says "best"
     # No aspect named ("which is most affordable"): the words themselves point at one.
     asked_aspects = dict(q.aspects) or {
         key.partition(".")[2]: []
@@ -312,6 +313,42 @@ def unnamed_aspects(q: Question, context: Frame | None, pool: Pool, world: World
             "compare.all", Slots(chosen), "compare", q.ids(cmp.cues, q.function, q.get("overview")),
             "compare" if not cmp.remembered else "context",
         )
+
+
+def ranking(q: Question, context: Frame | None, pool: Pool, world: World, cmp: Comparing) -> None:
+    """"Which is best?", "which one wins?": the review ranks the biologics (its hierarchy)
+    and says on what grounds; of the ones discussed when the conversation compared two."""
+    if q.form.kind != RANK or len(q.bios) == 1 or q.scenarios or q.topics:
+        return
+    if set(q.aspects) - {"benefits", "standing"}:
+        return  # "which is safest", "best evidence", "best use per Table 1": that row ranks them
+    if len(q.bios) >= 2:
+        chosen = tuple(b for b in world.all_biologics if b in q.bios)
+    elif context and len(context.biologics) >= 2:
+        chosen = context.biologics
+    else:
+        chosen = cmp.remembered or world.all_biologics
+    consumed = q.ids(q.get("bio"), q.get("selection"), cmp.cues, q.function, *q.aspects.values())
+    if q.ex.outside or any(q.ex.tokens[p] not in RANK_WORDS for p in (*q.ex.unknown, *q.ex.domain)):
+        pool.add("compare.standing", Slots(chosen, "standing"), "compare", consumed, "ranking")
+        return
+    # Every word is a ranking word ("which one wins?"): the ranking is what was asked.
+    score = 100.0 * tuning.PRIOR["ranking"] * tuning.SECTION_ONLY_QUALITY
+    pool.put(Candidate("compare.standing", Slots(chosen, "standing"), "compare", score, "slots", rank=score))
+
+
+def reasons_asked(q: Question, context: Frame | None, pool: Pool, world: World, cmp: Comparing) -> None:
+    """A bare "why?" after an answer asks for the reasons behind that answer."""
+    if not q.form.why or not q.names_nothing or context is None or not context.biologics:
+        return
+    if q.ex.outside or q.ex.domain:
+        return  # it says something of its own
+    mem = context.biologics
+    aspect = (context.aspect or "standing") if len(mem) == 1 else "standing"
+    intent = f"{mem[0]}.{aspect}" if len(mem) == 1 else "compare.standing"
+    # Nothing of the question is left to explain: the conversation says what it is about.
+    score = 100.0 * tuning.PRIOR["reasons"] * tuning.SECTION_ONLY_QUALITY
+    pool.put(Candidate(intent, Slots(mem, aspect), "biologic" if len(mem) == 1 else "compare", score, "context"))
 
 
 def phrases(q: Question, context: Frame | None, pool: Pool, world: World, cmp: Comparing) -> None:
@@ -373,6 +410,8 @@ FAMILIES: tuple[Family, ...] = (
     scenarios,
     selection,
     unnamed_aspects,
+    ranking,
+    reasons_asked,
     phrases,
     whole_table,
 )

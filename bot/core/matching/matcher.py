@@ -37,10 +37,11 @@ class Matcher:
 
     def match(self, question: Normalised, context: Frame | None = None) -> Match:
         q = read(self.world, question)
-        act = conversation.dialogue(self.world, q.ex, context, q.language)
+        act = conversation.dialogue(self.world, q.ex, context, q.language, q.form)
         if act is not None:
             return act
         near = decision.near_hit(q, self.world)
         if near is not None:
             return decision.near(q, self.world, near)
-        return decision.decide(q, self.world, families.candidates(q, context, self.world))
+        ranked = families.candidates(q, context, self.world)
+        return decision.decide(q, self.world, ranked, note=decision.near_beside(q, self.world))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from bot.core.lexicon import SOCIAL_KINDS, Extraction, Hit
 from bot.core.matching import scoring
+from bot.core.matching.forms import Form, form_of
 from bot.core.matching.world import World
 from bot.core.normalise import Normalised
 
@@ -28,6 +29,7 @@ class Question:
     language: str | None
     personal: bool  # about the asker ("my skin"), not a patient
     asked: bool  # names what it asks: a strong aspect, scenario or topic cue
+    form: Form  # what kind of reply answers it: a reason, a ranking, a figure
     spans: tuple[scoring.Span, ...]
     words: scoring.Words
     content: frozenset[int]  # positions of the words that say what the question is about
@@ -43,6 +45,11 @@ class Question:
 
     def get(self, kind: str) -> list[Hit]:
         return self.by_kind.get(kind, [])
+
+    @property
+    def names_nothing(self) -> bool:
+        """No biologic, aspect, scenario or topic named: all it says comes from the conversation."""
+        return not (self.bios or self.aspects or self.scenarios or self.topics or self.get("reference"))
 
     @property
     def function(self) -> list[Hit]:
@@ -83,6 +90,7 @@ def read(world: World, question: Normalised) -> Question:
         language=language,
         personal=bool(ex.of("personal")) and not ex.of("clinical"),
         asked=scoring.names_what_it_asks(ex),
+        form=form_of(ex),
         spans=scoring.spans(ex, world.lexicon),
         words=scoring.words(ex),
         content=content,

@@ -56,11 +56,16 @@ def focused(q: Question, world: World, best: Candidate, others: frozenset[int] =
     )
     section = best.section or best.intent
     stems = {q.ex.stems[p] for p in q.content if p not in others}
+    focus = world.sections.focus(section, stems)
+    pulled = world.sections.pull(section, stems)
+    if q.form.why:  # the reason first: from the section, or from the biologic's other claims
+        focus = world.sections.reasons_first(section, focus)
+        pulled = pulled or world.sections.pull_reason(section, stems | set(q.question_stems))
     return replace(
         best,
-        focus=world.sections.focus(section, stems),
+        focus=focus,
         expand=world.sections.expand(section, stems),
-        pulled=world.sections.pull(section, stems),
+        pulled=pulled,
         parts=parts,
     )
 

@@ -74,5 +74,6 @@ class Match:
     language: str | None = None
     personal: bool = False
     outside_topic: str | None = None
-    note: str | None = None
+    note: str | None = None  # a near-but-different term: what the review covers instead
+    unreported: str | None = None  # a figure asked for that the review does not report
     act: str | None = None  # chat kind, or the dialogue act's target (an answer id)
