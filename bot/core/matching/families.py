@@ -219,6 +219,12 @@ def one_biologic(q: Question, context: Frame | None, pool: Pool, world: World, c
             f"{bio}.{aspect}", Slots((bio,), aspect), "biologic", base | q.ids(group) | extra,
             "biologic" if group else "section",
         )
+    scenario = _last_scenario(context, world)
+    if q.form.why and scenario and not q.scenarios and set(q.aspects) <= {"standing", "best_use", "benefits"}:
+        # "why not PRP then?" after a scenario's answer: the scenario's rationale says why
+        # its choice, and not this biologic, suits it.
+        consumed = base | q.ids(*q.aspects.values())
+        pool.add(f"scenario.{scenario}", world.scenario_slots(scenario), "scenario", consumed, "context")
     if q.aspects:
         return
     if q.scenarios:
@@ -233,6 +239,15 @@ def one_biologic(q: Question, context: Frame | None, pool: Pool, world: World, c
         pool.add(f"{bio}.{context.aspect}", Slots((bio,), context.aspect), "biologic", base, "context")
     else:
         pool.add(f"{bio}.overview", Slots((bio,)), "biologic", base | q.ids(q.get("overview")), "biologic")
+
+
+def _last_scenario(context: Frame | None, world: World) -> str | None:
+    """The clinical scenario the last answer was about, if it was one."""
+    answer = context.answer_id if context else None
+    if not answer or not answer.startswith("scn-"):
+        return None
+    ident = answer.removeprefix("scn-").split(".")[0]
+    return ident if ident in world.kb.scenarios else None
 
 
 def scenarios(q: Question, context: Frame | None, pool: Pool, world: World, cmp: Comparing) -> None:
