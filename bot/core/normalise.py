@@ -110,7 +110,7 @@ def _clean(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.casefold())
     if not text.isascii():
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.replace("+", " plus ").replace("&", " and ")
+    text = text.replace("+", " plus ").replace("&", " and ").replace("%", " percent ")
     return text
 
 

@@ -93,6 +93,8 @@ def references(q: Question, context: Frame | None, pool: Pool, world: World, cmp
     ref_cues = q.get("reference") + q.get("sources")
     if ref_cues:
         for pos, number in q.ex.numbers:
+            if q.ex.tokens[pos - 1 : pos] in (("the",), ("all",)):
+                continue  # "which of the 3": a count of biologics, not a reference number
             pool.add("refs.lookup", Slots(ref=number), "reference", q.ids(ref_cues, q.function), "reference", (pos,))
         if not q.ex.numbers and not q.get("author"):  # an author's name names the paper outright
             for number in world.described_references(q.ex, q.overlap_stems):

@@ -32,7 +32,7 @@ _RANK_ASK = frozenset({"which", "what", "whats", "who", "overall", "rank", "rank
 # A figure asked for: a measure, a count of something done or studied, a setting.
 _MEASURES = frozenset(
     {"dose", "doses", "dosage", "dosing", "concentration", "concentrations", "volume", "ml", "cc", "mg", "mcg",
-     "units", "unit", "session", "sessions", "treatments", "interval", "intervals", "frequency", "percentage",
+     "units", "unit", "session", "sessions", "interval", "intervals", "frequency", "percentage",
      "percent", "depth", "gauge", "setting", "settings", "energy", "fluence", "joules", "wavelength", "duration",
      "enrolled", "fold", "titre", "titer",
      "count", "weeks", "months", "days", "minutes", "hours", "ratio", "amount", "rate", "rates",
@@ -86,7 +86,7 @@ def form_of(ex: Extraction) -> Form:
             named = [t for t in after if t not in _NOT_NAMING and t not in named_things and t.isalpha()][:1]
             return Form(NUMBER, " ".join([*phrase, *named]))
     measured = [i for i, s in enumerate(stems) if s in _MEASURE_STEMS]
-    if measured and (words & _QUANTITY_HEADS or tokens[measured[0] - 1 : measured[0]] in (("what",), ("which",))):
+    if measured and words & (_QUANTITY_HEADS | {"what", "which", "how", "any"}):
         i = measured[0]
         head = [t for t in tokens[max(0, i - 1) : i] if t in _QUANTITY_HEADS]
         return Form(NUMBER, " ".join([*head, _MEASURE_NAMES[stems[i]]]))
