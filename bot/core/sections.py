@@ -233,7 +233,24 @@ class Sections:
             return tuple(i for i, score in enumerate(scores) if score >= MIN_FOCUS_WEIGHT)
         if best < MIN_FOCUS_WEIGHT or all(s >= best * 0.5 for s in scores):
             return ()
-        return tuple(sorted(range(len(scores)), key=lambda i: (-scores[i] if scores[i] >= best * 0.5 else 0, i)))
+        rest = sorted(range(len(scores)), key=lambda i: (-scores[i] if scores[i] >= best * 0.5 else 0, i))
+        # Every word accounted for: after the best claim, the claim that adds most of the
+        # question's words not yet shown ("which miRNAs, and what do they do to MMPs" needs
+        # the miRNA claim beside an MMP one, not two MMP claims).
+        chosen: list[int] = []
+        shown: set[str] = set()
+        while True:
+            gains = [
+                (sum(self.weight(s) for s in (stems & section.claim_stems[i]) - shown), -i)
+                for i in rest
+                if i not in chosen
+            ]
+            gain, i = max(gains, default=(0.0, 0))
+            if gain < MIN_FOCUS_WEIGHT * 0.5:
+                break
+            chosen.append(-i)
+            shown |= stems & section.claim_stems[-i]
+        return tuple(chosen) + tuple(i for i in rest if i not in chosen)
 
     def expand(self, key: str, stems: Set[str]) -> tuple[int, ...]:
         """Claims to show in full in the first message: those whose short form leaves out

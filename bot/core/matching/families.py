@@ -20,6 +20,7 @@ from bot.core.matching.forms import RANK, RANK_WORDS
 from bot.core.matching.question import Question
 from bot.core.matching.types import Candidate, Frame, Slots
 from bot.core.matching.world import World
+from bot.core.sections import MIN_EXPAND_WEIGHT
 
 
 class Pool:
@@ -227,10 +228,19 @@ def one_biologic(q: Question, context: Frame | None, pool: Pool, world: World, c
         # its choice, and not this biologic, suits it.
         consumed = base | q.ids(*q.aspects.values())
         pool.add(f"scenario.{scenario}", world.scenario_slots(scenario), "scenario", consumed, "context")
+    use_like = set(q.aspects) <= {"standing", "best_use", "benefits"}
+    if q.form.why and fitting and q.aspects and use_like:
+        # "Why is PRP preferred for collagen induction?": the scenario's rationale is the reason.
+        for scenario, group in fitting.items():
+            consumed = base | q.ids(group, *q.aspects.values())
+            pool.add(f"scenario.{scenario}", world.scenario_slots(scenario), "scenario", consumed, "scenario")
     if q.aspects:
         return
     if q.scenarios:
-        pool.add(f"{bio}.best_use", Slots((bio,), "best_use"), "biologic", base | q.ids(*fitting.values()), "biologic")
+        # "Why PRP for collagen induction?": the scenario's rationale is the review's reason,
+        # which the biologic's best use only restates.
+        prior = "section" if q.form.why and fitting else "biologic"
+        pool.add(f"{bio}.best_use", Slots((bio,), "best_use"), "biologic", base | q.ids(*fitting.values()), prior)
         for scenario, group in q.scenarios.items():
             # a shade below the biologic's own answer when it is the scenario's choice
             pool.add(
@@ -298,6 +308,33 @@ def selection(q: Question, context: Frame | None, pool: Pool, world: World, cmp:
             second < tuning.MIN_SECTION_OVERLAP or top >= tuning.DOMINANT_OVERLAP * second
         ):
             pool.add(f"{bio}.{aspect}", Slots((bio,), aspect), "biologic", q.ids(group, q.function), "selected")
+
+
+def named_term(q: Question, context: Frame | None, pool: Pool, world: World, cmp: Comparing) -> None:
+    """No biologic named, but a telling word that only one biologic's claims print ("is GMP
+    mentioned anywhere?", "what about NF-kB"): the sections of that biologic that print it."""
+    if q.bios or q.scenarios or q.topics or (context and context.biologics):
+        return
+    if q.form.kind == RANK or q.get("selection") or cmp.cues:
+        return  # "which has the strongest evidence" compares; the word is not a thing named
+    sections = world.sections
+    for s in q.overlap_stems - sections.common:
+        if sections.weight(s) < MIN_EXPAND_WEIGHT:
+            continue
+        holders = [
+            key
+            for key in sections.index.get(s, ())
+            if key.partition(".")[0] in world.kb.biologics
+            and key.partition(".")[2] in world.kb.aspects
+            and any(s in printed for printed in sections.by_key[key].printed)
+        ]
+        if len({key.partition(".")[0] for key in holders}) != 1:
+            continue
+        for key in holders:
+            bio, _, aspect = key.partition(".")
+            pool.add(
+                key, Slots((bio,), aspect), "biologic", q.ids(q.aspects.get(aspect, []), q.function), "selected"
+            )
 
 
 def unnamed_aspects(q: Question, context: Frame | None, pool: Pool, world: World, cmp: Comparing) -> None:
@@ -426,6 +463,7 @@ FAMILIES: tuple[Family, ...] = (
     one_biologic,
     scenarios,
     selection,
+    named_term,
     unnamed_aspects,
     ranking,
     reasons_asked,

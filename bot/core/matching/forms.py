@@ -26,9 +26,12 @@ RANK_WORDS = frozenset(
     {"best", "better", "top", "wins", "win", "winner", "ranking", "rank", "ranked", "rankings", "favourite",
      "favorite", "strongest", "superior", "first", "go", "ideal", "overall", "preferred", "choose", "pick",
      "recommend", "cheapest", "cheaper", "affordable", "accessible", "safest", "weakest", "worst", "least",
-     "most", "leading", "mature"}
+     "most", "leading", "mature", "sit", "sits", "middle", "position", "placed", "place",
+     "hierarchy"}
 )
-_RANK_ASK = frozenset({"which", "what", "whats", "who", "overall", "rank", "ranking", "ranked", "wins", "winner"})
+_RANK_ASK = frozenset(
+    {"which", "what", "whats", "who", "where", "overall", "rank", "ranking", "ranked", "wins", "winner"}
+)
 # A figure asked for: a measure, a count of something done or studied, a setting.
 _MEASURES = frozenset(
     {"dose", "doses", "dosage", "dosing", "concentration", "concentrations", "volume", "ml", "cc", "mg", "mcg",
