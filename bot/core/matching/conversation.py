@@ -39,6 +39,10 @@ def dialogue(
     }
     topical = kinds & (CONTENT_KINDS | {"compare", "near"})
     social = kinds & SOCIAL_KINDS
+    # "which refs support that?": sources for the answer pointed at, whatever verb is used.
+    pointing = {"that", "this", "those", "these"} & set(ex.tokens)
+    if "sources" in social and pointing and context and context.answer_id and not ex.of("bio") and not ex.numbers:
+        return Match(True, None, Slots(), 100.0, "sources", act=context.answer_id, language=language)
     # A pick: "2", "2.", "the second", "option 2" while suggestions are on offer.
     if context and context.suggestions and not topical and len(content) <= 1:
         chosen = pick(world, ex)

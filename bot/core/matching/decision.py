@@ -132,6 +132,15 @@ def decide(q: Question, world: World, ranked: list[Candidate], note: str | None 
             # offered as a button.
             nearest = tuple(c for c in ranked if c.owned and q.bios)[:1] if outside else ()
             return Match(False, intent, slots, score, "not_covered", nearest, used, outside_topic=outside, **common)
+        if q.form.kind == NUMBER and suggestions:
+            # A figure the review never gives, asked in words it does not use: say so, then
+            # the nearest part it does say ("exact diameter of exosomes in nanometres").
+            near_part = shaping.focused(q, world, suggestions[0])
+            return Match(
+                True, near_part.intent, near_part.slots, near_part.score, "answered", (), used,
+                focus=near_part.focus, expand=near_part.expand, pulled=near_part.pulled,
+                unreported=q.form.asked or "that figure", **common,
+            )
         return Match(False, intent, slots, score, "unsure", suggestions, used, **common)
 
     best = shaping.focused(q, world, shaping.with_parts(q, world, best, ranked))

@@ -74,6 +74,7 @@ class Comparing:
     cues: list[Hit]
     talked: frozenset[str]  # one biologic named, another just discussed ("compare w/ exos")
     remembered: tuple[str, ...]  # the biologics of recent turns ("compare them")
+    referred: bool = False  # a pronoun points at the biologics just discussed ("combine PRP with them")
 
 
 def comparing(q: Question, context: Frame | None) -> Comparing:
@@ -82,7 +83,17 @@ def comparing(q: Question, context: Frame | None) -> Comparing:
     two = len(q.bios) >= 2 or (not q.bios and bool(q.get("selection"))) or bool(talked)
     cues = q.get("compare") + q.get("full_table") + (q.get("compare_needs_two") if two else [])
     remembered = context.recent if context and len(context.recent) >= 2 else ()
-    return Comparing(cues, talked, remembered)
+    referred = bool(talked) and any(
+        q.ex.tokens[h.start] in _POINTING and q.ex.tokens[h.start - 1 : h.start] in _JOINING for h in q.get("followup")
+    )
+    return Comparing(cues, talked, remembered, referred)
+
+
+# Pronouns that point back at what was just discussed.
+_POINTING = frozenset({"them", "they", "it", "those", "these", "both", "that", "this"})
+# ... as the object of a joining word ("with them", "than those"), not as the subject, which
+# may be the biologic just named ("and exos, where do they sit?").
+_JOINING = frozenset((w,) for w in ("with", "to", "than", "over", "and", "vs", "versus", "plus", "like", "from"))
 
 
 Family = Callable[[Question, "Frame | None", Pool, World, Comparing], None]
@@ -156,10 +167,11 @@ def topics(q: Question, context: Frame | None, pool: Pool, world: World, cmp: Co
 
 def comparison(q: Question, context: Frame | None, pool: Pool, world: World, cmp: Comparing) -> None:
     """Two or more biologics, or one with a comparison word: the table's rows."""
-    if not q.bios or not (len(q.bios) >= 2 or cmp.cues):
+    if not q.bios or not (len(q.bios) >= 2 or cmp.cues or cmp.referred):
         return
     # The biologic just discussed and the one named ("how's that different from secretome?").
     together = set(q.bios) | cmp.talked if len(q.bios) >= 2 or cmp.talked else set(world.all_biologics)
+    named = set(q.bios) | (cmp.talked if cmp.referred else set())
     chosen = tuple(b for b in world.all_biologics if b in together)
     base = q.ids(q.get("bio"), cmp.cues, q.function)
     for aspect, group in q.aspects.items():
@@ -190,7 +202,7 @@ def comparison(q: Question, context: Frame | None, pool: Pool, world: World, cmp
             pool.add(
                 key, Slots((bio,), aspect), "biologic", q.ids(mine, q.function, q.aspects.get(aspect, [])), "selected"
             )
-    if len(q.bios) >= 2:  # "combine PRP with exosomes", "secretome or exosomes after laser?"
+    if len(named) >= 2:  # "combine PRP with exosomes", "secretome or exosomes after laser?"
         for scenario, group in q.scenarios.items():
             # A scenario answers which to use, not their regulation or safety: only
             # use-like aspect words are its own.
@@ -204,6 +216,8 @@ def one_biologic(q: Question, context: Frame | None, pool: Pool, world: World, c
     if len(q.bios) != 1 or cmp.cues:
         return
     bio = q.bios[0]
+    if cmp.referred and q.scenarios:
+        return  # "combine PRP with them": the biologics discussed are named too (comparison)
     base = q.ids(q.get("bio"), q.function)
     section_aspects = {
         key.split(".", 1)[1]
@@ -405,6 +419,22 @@ def reasons_asked(q: Question, context: Frame | None, pool: Pool, world: World, 
     pool.put(Candidate(intent, Slots(mem, aspect), "biologic" if len(mem) == 1 else "compare", score, "context"))
 
 
+def the_others(q: Question, context: Frame | None, pool: Pool, world: World, cmp: Comparing) -> None:
+    """"And the other two?": the biologics not just discussed, asked the same thing."""
+    if q.bios or not context or not context.biologics or not ({"other", "others"} & set(q.ex.tokens)):
+        return
+    rest = tuple(b for b in world.all_biologics if b not in context.biologics)
+    if not rest:
+        return
+    aspect = context.aspect
+    if len(rest) == 1:
+        intent, slots, family = f"{rest[0]}.{aspect or 'overview'}", Slots(rest, aspect), "biologic"
+    else:
+        intent, slots, family = (f"compare.{aspect}" if aspect else "compare.all"), Slots(rest, aspect), "compare"
+    score = 100.0 * tuning.PRIOR["context"] * tuning.SECTION_ONLY_QUALITY
+    pool.put(Candidate(intent, slots, family, score, "context", rank=score))
+
+
 def phrases(q: Question, context: Frame | None, pool: Pool, world: World, cmp: Comparing) -> None:
     """The whole question against the example phrasings.
 
@@ -467,6 +497,7 @@ FAMILIES: tuple[Family, ...] = (
     unnamed_aspects,
     ranking,
     reasons_asked,
+    the_others,
     phrases,
     whole_table,
 )

@@ -37,7 +37,7 @@ _MEASURES = frozenset(
     {"dose", "doses", "dosage", "dosing", "concentration", "concentrations", "volume", "ml", "cc", "mg", "mcg",
      "units", "unit", "session", "sessions", "interval", "intervals", "frequency", "percentage",
      "percent", "depth", "gauge", "setting", "settings", "energy", "fluence", "joules", "wavelength", "duration",
-     "enrolled", "fold", "titre", "titer",
+     "enrolled", "fold", "titre", "titer", "diameter", "nanometres", "nanometers", "nm", "microns",
      "count", "weeks", "months", "days", "minutes", "hours", "ratio", "amount", "rate", "rates",
      "numeric", "quantify", "quantified", "statistics", "stats",
      "price", "cost", "costs", "centrifuge", "rpm"}
