@@ -466,8 +466,10 @@ class Composer:
                 lines.append((Span(kb.messages["near_prefix"]),))
             title = "Not covered"
         lines += [(Span(f"• {s.label}"),) for s in suggestions]
-        if match.reason in ("not_covered", "unsure"):
-            lines += covered
+        if match.reason == "unsure" and not suggestions:
+            lines += covered  # nothing to offer: what can be asked
+        elif match.reason in ("not_covered", "unsure"):
+            lines += [BLANK, (Span(kb.messages["covered_hint"], "i"),)]  # one line; /help has the list
         lines = [*self._notes(match), *lines] if match.reason not in ("chat",) else lines
         return Answer(
             answered=False,

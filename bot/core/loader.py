@@ -66,6 +66,7 @@ MESSAGE_KEYS = (
     "did_you_mean",
     "ambiguous",
     "covered_topics",
+    "covered_hint",
     "unknown_reference",
     "references_title",
     "review_title",

@@ -83,7 +83,8 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.message:
-        await update.message.reply_text(HELP_TEXT, parse_mode=ParseMode.HTML)
+        covered = escape(services(context).pipeline.kb.messages["covered_topics"])
+        await update.message.reply_text(f"{covered}\n\n{HELP_TEXT}", parse_mode=ParseMode.HTML)
 
 
 async def _by_id(update: Update, context: ContextTypes.DEFAULT_TYPE, answer_id: str) -> None:

@@ -333,8 +333,8 @@ def named_term(q: Question, context: Frame | None, pool: Pool, world: World, cmp
         return  # "which has the strongest evidence" compares; the word is not a thing named
     sections = world.sections
     for s in q.overlap_stems - sections.common:
-        if sections.weight(s) < MIN_EXPAND_WEIGHT:
-            continue
+        if sections.weight(s) < MIN_EXPAND_WEIGHT or len(s) < 3:
+            continue  # a letter or two ("b" of "NF-κB") names nothing
         holders = [
             key
             for key in sections.index.get(s, ())
