@@ -67,14 +67,21 @@ class Outcome:
         if self.case.kind == "chat":
             return self.reason == "chat"
         if self.case.kind in ("unreported", "near"):
-            low = self.text.lower()
-            return any(marker in low for marker in SAYS_NOT_IN_REVIEW)
+            return self.says_not_in_review
         if self.case.kind != "in":
-            return not self.answered
+            # Declined, or answered only after saying first that the review does not
+            # discuss it ("...; what it does say:" and the nearest part).
+            return not self.answered or self.says_not_in_review
         if not self.answered or (self.case.topic and self.intent != self.case.topic):
             return False
         low = self.text.lower()
         return all(any(alt.lower() in low for alt in group) for group in self.case.expect)
+
+    @property
+    def says_not_in_review(self) -> bool:
+        """The first lines (title, a language or personal note, then this) say it is not in the review."""
+        head = "\n".join(self.text.lower().splitlines()[:4])
+        return any(marker in head for marker in SAYS_NOT_IN_REVIEW)
 
     @property
     def told_not_covered(self) -> bool:

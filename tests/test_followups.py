@@ -54,3 +54,20 @@ def test_why_for_a_scenario_gives_its_rationale(pipeline):
     reply = pipeline.ask("why is PRP preferred for collagen induction?")
     assert reply.answer.intent == "scenario.collagen"
     assert "fibroblast" in reply.plain()
+
+
+def test_an_unreported_setting_of_a_biologic_says_so_then_what_the_review_asks_for(pipeline):
+    text = pipeline.ask("how many PRP sessions are needed").plain()
+    lines = text.splitlines()
+    assert "does not discuss doses" in lines[1]
+    assert "dose-response" in lines[2].lower()  # the review's gap: dose-response parameters
+
+
+def test_an_unreported_figure_of_anything_else_is_plainly_not_covered(pipeline):
+    reply = pipeline.ask("amoxicillin dose for otitis media in a 15kg child")
+    assert not reply.answer.answered
+
+
+def test_no_pooled_effect_sizes_points_to_how_the_review_synthesised(pipeline):
+    text = pipeline.ask("is there a meta-analysis or effect sizes?").plain().lower()
+    assert "does not discuss effect sizes" in text and "qualitatively" in text

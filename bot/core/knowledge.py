@@ -232,6 +232,9 @@ class OutsideTopic:
 
     topic: str
     terms: tuple[str, ...]
+    # The part of the review that says what it does on the matter (a topic id): "how many
+    # sessions?" is not reported, but the review's gaps ask for dose-response parameters.
+    nearest: str = ""
 
 
 @dataclass(frozen=True)

@@ -45,9 +45,14 @@ def read_vocabulary(r: _Reader, data: dict, near_targets: set[str]) -> Vocabular
     for i, raw in enumerate(r.seq(data.get("not_covered"), "not_covered", "-")):
         entry = f"not_covered[{i}]"
         item = r.mapping(raw, entry, "-")
-        r.only(item, ("topic", "terms"), entry, "-")
+        r.only(item, ("topic", "terms", "nearest"), entry, "-")
+        nearest = r.text(item.get("nearest"), entry, "nearest") if "nearest" in item else ""
+        if nearest and nearest not in near_targets:
+            r.problem(entry, "nearest", f"unknown target {nearest!r} (a topic id)")
         outside.append(
-            OutsideTopic(r.text(item.get("topic"), entry, "topic"), r.texts(item.get("terms"), entry, "terms"))
+            OutsideTopic(
+                r.text(item.get("topic"), entry, "topic"), r.texts(item.get("terms"), entry, "terms"), nearest
+            )
         )
 
     near = []

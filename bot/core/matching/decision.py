@@ -13,6 +13,8 @@ from bot.core.matching.forms import NUMBER
 from bot.core.matching.question import Question
 from bot.core.matching.types import Candidate, Match, Slots
 from bot.core.matching.world import World
+from bot.core.normalise import phrase_tokens, stem
+from bot.core.sections import MIN_EXPAND_WEIGHT
 
 
 def near_hit(q: Question, world: World) -> Hit | None:
@@ -102,6 +104,17 @@ def near(q: Question, world: World, hit: Hit) -> Match:
     )
 
 
+def _printing(q: Question, world: World, ranked: list[Candidate]) -> Candidate | None:
+    """The best candidate whose own text prints a telling word of the question."""
+    sections = world.sections
+    telling = {s for s in q.overlap_stems - sections.common if sections.weight(s) >= MIN_EXPAND_WEIGHT}
+    for cand in ranked:
+        section = sections.by_key.get(cand.section or cand.intent)
+        if section is not None and any(telling & printed for printed in section.printed):
+            return shaping.focused(q, world, cand)
+    return None
+
+
 def decide(q: Question, world: World, ranked: list[Candidate], note: str | None = None) -> Match:
     best = ranked[0] if ranked else None
     if best is not None and best.score < tuning.ANSWER_THRESHOLD:
@@ -127,6 +140,25 @@ def decide(q: Question, world: World, ranked: list[Candidate], note: str | None 
         score = best.score if best else 0.0
         intent, slots = (best.intent, best.slots) if best else (None, Slots())
         used = bool(best and best.source == "context")
+        nearest_topic = world.kb.vocabulary.not_covered[ex.outside_topics[0]].nearest if outside else ""
+        # Only of the review's own subjects ("PRP sessions"), not of anything else ("amoxicillin
+        # dose"), and when nothing else off-topic is named ("metformin dose").
+        of_review = bool(q.bios) or any(h.kind in ("aspect", "scenario") and not h.generic_only for h in ex.hits)
+        if nearest_topic in world.kb.topics and of_review and len(set(ex.outside_topics)) == 1:
+            # Not reported, but the review says something on the matter: say so, then that.
+            printing = _printing(q, world, ranked)
+            if printing is not None:  # "leukocyte-rich or poor PRP?": PRP's limitations say leukocyte content
+                return Match(
+                    True, printing.intent, printing.slots, score, "answered", (), used,
+                    focus=printing.focus, expand=printing.expand, outside_topic=outside, **common,
+                )
+            # The claims that speak to what is not reported first (the gaps' dose-response line).
+            about = {stem(t) for t in phrase_tokens(outside)} | set(q.question_stems)
+            focus = world.sections.focus(nearest_topic, about)
+            return Match(
+                True, nearest_topic, Slots(topic=nearest_topic), score, "answered", (), used,
+                focus=focus, outside_topic=outside, **common,
+            )
         if outside or not world.in_domain(ex):
             # Not covered, but a part of the review the question names is the nearest,
             # offered as a button.
