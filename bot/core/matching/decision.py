@@ -143,7 +143,9 @@ def decide(q: Question, world: World, ranked: list[Candidate], note: str | None 
         nearest_topic = world.kb.vocabulary.not_covered[ex.outside_topics[0]].nearest if outside else ""
         # Only of the review's own subjects ("PRP sessions"), not of anything else ("amoxicillin
         # dose"), and when nothing else off-topic is named ("metformin dose").
-        of_review = bool(q.bios) or any(h.kind in ("aspect", "scenario") and not h.generic_only for h in ex.hits)
+        of_review = bool(q.bios) or any(
+            h.kind in ("aspect", "scenario", "topic", "about") and not h.generic_only for h in ex.hits
+        )
         if nearest_topic in world.kb.topics and of_review and len(set(ex.outside_topics)) == 1:
             # Not reported, but the review says something on the matter: say so, then that.
             printing = _printing(q, world, ranked)
