@@ -314,7 +314,8 @@ class Composer:
         )
         if more is True or (more is None and abridged):  # the rest, or the full wording, of this answer
             more = answer_id + FULL if len(answer_id) + len(FULL) <= MAX_ANSWER_ID else None
-        citations = _citations(lines)
+        # The papers behind what is said, not the evidence badge's (it rates the biologic).
+        citations = _citations([ln for ln in lines if not _is_evidence_line(ln, self.kb)]) or _citations(lines)
         asked = _asks_for_references(match)
         if (full or asked) and intent not in ("refs.lookup", "refs.list", "review.about"):
             limit = MAX_ASKED_SOURCES if asked else MAX_LISTED_SOURCES
@@ -351,7 +352,7 @@ class Composer:
         notes: list[Line] = []
         if match.answered and match.note:  # a near-but-different term beside the biologic asked about
             notes.append((Span(match.note, "i"),))
-        if match.answered and match.unreported:
+        if match.answered and match.unreported and not match.outside_topic:  # one "not reported" line
             notes.append((Span(self.kb.message("unreported_note", what=match.unreported)),))
         if match.answered and match.outside_topic:  # a long message that also mentions, say, a fee
             notes.append((Span(self.kb.message("outside_note", topic=match.outside_topic), "i"),))
@@ -404,7 +405,7 @@ class Composer:
     def _parts(self, parts: tuple[Candidate, ...], full: bool = False) -> tuple[str, list[Line], str | bool | None]:
         """A two-part question: each part under its own heading, one evidence line if the
         parts are about the same single biologic."""
-        bios = {p.slots.biologics for p in parts if p.slots.biologics}
+        bios = {p.slots.biologics for p in parts}  # a topic part has none: then nothing is shared
         shared = next(iter(bios)) if len(bios) == 1 and len(next(iter(bios))) == 1 else None
         lines: list[Line] = []
         if shared:

@@ -242,6 +242,12 @@ def one_biologic(q: Question, context: Frame | None, pool: Pool, world: World, c
         # its choice, and not this biologic, suits it.
         consumed = base | q.ids(*q.aspects.values())
         pool.add(f"scenario.{scenario}", world.scenario_slots(scenario), "scenario", consumed, "context")
+    if q.aspects and not set(q.aspects) & {"benefits", "best_use"} and _two_clauses(q):
+        # "does secretome help after laser, and via what mechanism?": the scenario is a part
+        # of its own beside the aspect.
+        for scenario, group in fitting.items():
+            consumed = base | q.ids(group)
+            pool.add(f"scenario.{scenario}", world.scenario_slots(scenario), "scenario", consumed, "scenario")
     use_like = set(q.aspects) <= {"standing", "best_use", "benefits"}
     if q.form.why and fitting and q.aspects and use_like:
         # "Why is PRP preferred for collagen induction?": the scenario's rationale is the reason.
@@ -265,6 +271,17 @@ def one_biologic(q: Question, context: Frame | None, pool: Pool, world: World, c
         pool.add(f"{bio}.{context.aspect}", Slots((bio,), context.aspect), "biologic", base, "context")
     else:
         pool.add(f"{bio}.overview", Slots((bio,)), "biologic", base | q.ids(q.get("overview")), "biologic")
+
+
+def _two_clauses(q: Question) -> bool:
+    """Two questions joined by "and" / "plus" / "also" (the joining word between two cues)."""
+    cues = [h for h in q.ex.hits if h.kind in ("aspect", "scenario", "topic") and not h.generic_only]
+    for p, token in enumerate(q.ex.tokens):
+        if token not in ("and", "plus", "also") or any(h.start <= p < h.end for h in q.ex.hits if h.kind != "followup"):
+            continue  # "hydration and elasticity" is one phrase
+        if any(h.end <= p for h in cues) and any(h.start > p for h in cues):
+            return True
+    return False
 
 
 def _last_scenario(context: Frame | None, world: World) -> str | None:

@@ -93,6 +93,20 @@ def spans(ex: Extraction, lexicon: Lexicon) -> tuple[Span, ...]:
         not h.generic_only and h.kind not in ("bio", "near", *SOCIAL_KINDS) and ex.weight(h.start) == 1.0
         for h in ex.hits
     )
+    # "what is MSC secretome and is it safe?": a clause of everyday words before "and" asks
+    # its own question (what it is), as the asking sentence of a story does.
+    ends = {h.end for h in ex.hits if h.kind == "bio"}
+    starts = {h.start for h in ex.hits if h.kind == "bio"}
+    bio_at = {p for p in ends if p + 1 in starts}  # "exosomes and secretome": one subject
+    joins = [p for p, t in enumerate(ex.tokens) if t in ("and", "plus", "also") and p not in bio_at]
+    named_after = [
+        j for j in joins
+        if any(h.start > j and not h.generic_only and h.kind in ("aspect", "scenario", "topic") for h in ex.hits)
+    ]
+    first_clause_bare = bool(named_after) and not any(
+        not h.generic_only and h.kind not in ("bio", "near", *SOCIAL_KINDS) and h.end <= named_after[0]
+        for h in ex.hits
+    )
     out = []
     for (start, end), items in grouped.items():
         group = [h for _, h in items]
@@ -115,6 +129,8 @@ def spans(ex: Extraction, lexicon: Lexicon) -> tuple[Span, ...]:
         )
         if generic and bare and asks(ex, start) and any(h.kind in ("aspect", "overview") for h in group):
             m = 1.0  # the asking sentence after a story, in everyday words: those words ask
+        elif generic and first_clause_bare and end <= named_after[0] and any(h.kind == "aspect" for h in group):
+            m = 1.0  # the first of two joined questions, in everyday words
         elif generic and idiom:
             m = 1.0  # "have in common" names a topic though each word is everyday
         elif generic or social:
