@@ -7,7 +7,6 @@ Everything here reads REGENBOT_DB (never while answering) or the knowledge direc
 from __future__ import annotations
 
 import argparse
-import csv
 import getpass
 import json
 import sys
@@ -17,6 +16,7 @@ from bot.cli.common import UsageError, knowledge_dir, open_log_db
 from bot.config import load_settings
 from bot.core.loader import KnowledgeError, load_knowledge
 from bot.pipeline import Pipeline
+from bot.querylog.csvsafe import SafeWriter
 
 # Near-misses a maintainer can fix; off-topic chatter is listed apart.
 CONTENT_KINDS = ("not_answered", "unsure", "not_helpful", "low_score")
@@ -160,7 +160,7 @@ def cmd_gaps(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     if args.format == "csv":
-        writer = csv.writer(sys.stdout)
+        writer = SafeWriter(sys.stdout)
         fields = ["id", "kind", "count", "askers", "first_seen", "last_seen", "nearest_intent", "nearest_score"]
         writer.writerow([*fields, "state", "examples"])
         for r in rows:

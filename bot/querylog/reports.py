@@ -5,7 +5,6 @@ Plain SQL over the same file the bot writes; nothing here runs in the answer pat
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import sqlite3
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bot.pipeline import Pipeline
+from bot.querylog.csvsafe import SafeWriter
 
 _SINCE = re.compile(r"^(\d{1,5})([hdw])$")
 
@@ -210,7 +210,7 @@ def export_csv(conn: sqlite3.Connection, target: Path, since: str | None = None)
     rows = conn.execute(f"SELECT {', '.join(EXPORT_COLUMNS)} FROM queries {where} ORDER BY id", args)
     count = 0
     with _private_text_file(target) as fh:
-        writer = csv.writer(fh)
+        writer = SafeWriter(fh)
         writer.writerow(EXPORT_COLUMNS)
         for row in rows:
             writer.writerow(list(row))

@@ -10,7 +10,6 @@ gap list arrives as a CSV document rather than a wall of text.
 from __future__ import annotations
 
 import asyncio
-import csv
 import io
 import logging
 import sqlite3
@@ -24,6 +23,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.ext import ContextTypes
 
 from bot.querylog import digest
+from bot.querylog.csvsafe import SafeWriter
 from bot.querylog.gaps import Gap, find_gaps, mark_gap, off_topic_test
 from bot.querylog.reports import outcome, quiet_answer, stats
 from bot.querylog.schema import connect, is_corrupt
@@ -110,7 +110,7 @@ async def on_gaps(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     buttons = _teach_buttons(gaps[:MAX_INLINE_GAPS])
     if len(gaps) > MAX_INLINE_GAPS:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = SafeWriter(buffer)
         writer.writerow(
             ["id", "kind", "count", "askers", "first_seen", "last_seen", "nearest_intent", "nearest_score", "examples"]
         )
