@@ -5,6 +5,7 @@ reference number. Everything before this proposes; nothing after it second-guess
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from bot.core import tuning
 from bot.core.lexicon import Hit
@@ -195,9 +196,16 @@ def decide(q: Question, world: World, ranked: list[Candidate], note: str | None 
         )
     if best.intent == "refs.lookup" and best.slots.ref not in world.kb.references:
         return Match(False, best.intent, best.slots, best.score, "unknown_reference", (), False, **common)
+    missing = unreported(q, world, best)
+    if missing and not best.parts:
+        # The figure is not reported: the nearest thing is the claim that names what was
+        # measured ("what concentration of platelets?": preparations vary in platelet concentration).
+        printing = _printing(q, world, ranked)
+        if printing is not None:
+            best = replace(printing, score=best.score)
     return Match(
         True, best.intent, best.slots, best.score, "answered", (),
         best.source == "context" or any(p.source == "context" for p in best.parts),
         parts=best.parts, focus=best.focus, expand=best.expand, pulled=best.pulled,
-        outside_topic=outside, note=note, unreported=unreported(q, world, best), **common,
+        outside_topic=outside, note=note, unreported=missing, **common,
     )

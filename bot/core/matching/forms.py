@@ -38,7 +38,8 @@ _MEASURES = frozenset(
      "units", "unit", "session", "sessions", "interval", "intervals", "frequency", "percentage",
      "percent", "depth", "gauge", "setting", "settings", "energy", "fluence", "joules", "wavelength", "duration",
      "enrolled", "fold", "titre", "titer", "diameter", "nanometres", "nanometers", "nm", "microns",
-     "count", "weeks", "months", "days", "minutes", "hours", "ratio", "amount", "rate", "rates",
+     # not units of time: "back at work in 2 days" sets a scene; "how long" asks a time
+     "ratio", "amount",
      "numeric", "quantify", "quantified", "statistics", "stats",
      "price", "cost", "costs", "centrifuge", "rpm"}
 )
