@@ -15,6 +15,8 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -120,27 +122,31 @@ def teach(
         return lesson
     day = today or datetime.now(timezone.utc).date().isoformat()
     path = directory / LEARNT_FILE
-    with _locked(path):
+    with _locked(path), tempfile.TemporaryDirectory(prefix="regenbot-teach-") as scratch:
+        # Checked on a copy first: learnt.yaml itself only ever holds a checked file, replaced
+        # atomically, so a crash mid-way cannot leave an entry that stops the bot starting.
+        trial = Path(scratch) / "knowledge"
+        shutil.copytree(directory, trial, ignore=shutil.ignore_patterns(".*"))
         original = path.read_text(encoding="utf-8") if path.exists() else None
         keep = fresh
         for _ in range(3):  # drop what does not work, then check again without it
-            _write(path, original, [_entry(p, answer, by, day, source) for p in keep])
+            text = _content(original, [_entry(p, answer, by, day, source) for p in keep])
+            (trial / LEARNT_FILE).write_text(text, encoding="utf-8")
             try:
-                after = load_knowledge(directory)
+                checked = load_knowledge(trial)
             except KnowledgeError as exc:
-                _restore(path, original)
-                lesson.problems = [str(p) for p in exc.problems]
+                lesson.problems = [str(p).replace(str(trial), str(directory)) for p in exc.problems]
                 return lesson
-            new = Pipeline(after)
+            new = Pipeline(checked)
             failing = {p: _why_not(new, p, answer) for p in keep if not _reaches(new, p, answer)}
             if not failing:
-                lesson.taught, lesson.after = keep, after
+                _replace(path, text)
+                lesson.taught, lesson.after = keep, load_knowledge(directory)
                 return lesson
             lesson.skipped += list(failing.items())
             keep = [p for p in keep if p not in failing]
             if not keep:
                 break
-        _restore(path, original)
     return lesson
 
 
@@ -178,22 +184,32 @@ def _entry(phrase: str, answer: str, by: str | None, day: str, source: str) -> s
     return "\n".join(lines) + "\n"
 
 
-def _write(path: Path, original: str | None, entries: list[str]) -> None:
+def _content(original: str | None, entries: list[str]) -> str:
     base = HEADER if original is None else original
     if base and not base.endswith("\n"):
         base += "\n"
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(base + "".join(entries))
-        fh.flush()
-        os.fsync(fh.fileno())
+    return base + "".join(entries)
 
 
-def _restore(path: Path, original: str | None) -> None:
-    if original is None:
+def _replace(path: Path, text: str) -> None:
+    """Write beside ``path``, fsync, rename over it, fsync the folder: old or new, never half."""
+    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-        return
-    _write(path, original, [])
+            os.unlink(tmp)
+        raise
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
 
 
 @contextlib.contextmanager

@@ -245,3 +245,29 @@ def test_reload_keeps_follow_up_context_where_its_ids_still_exist(kb):
     assert store.get("kept") == Frame(("prp",), "safety", ("prp",), "prp-safety", (), "")
     assert store.get("partly") == Frame(("prp",), "safety", ("prp",), None, ("prp-evidence",), "q")
     assert store.get("gone") is None
+
+
+def test_a_teach_cut_short_while_checking_leaves_learnt_yaml_as_it_was(kb_copy, monkeypatch):
+    """The file only ever holds a checked version: a crash during the check (here an
+    interrupt, as a SIGKILL would be) must not leave the unchecked entry behind."""
+    import bot.teaching as teaching
+
+    path = kb_copy / "learnt.yaml"
+    before = path.read_text()
+
+    real = teaching.Pipeline
+    calls = []
+
+    def killed(kb):  # the first pipeline is the old knowledge; the second checks the new entry
+        calls.append(kb)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(kb)
+
+    monkeypatch.setattr(teaching, "Pipeline", killed)
+    with pytest.raises(KeyboardInterrupt):
+        teach(kb_copy, ["exosomes vibe check"], "exosomes-evidence", by="x")
+    assert len(calls) == 2 and any(t.phrase == "exosomes vibe check" for t in calls[1].learnt)
+    assert path.read_text() == before
+    load_knowledge(kb_copy)  # still loads
+    assert [p.name for p in kb_copy.iterdir() if p.name.startswith(".learnt")] in ([], [".learnt.yaml.lock"])
