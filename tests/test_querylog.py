@@ -33,7 +33,7 @@ KEY = b"k" * 64
         ("DOB 12/03/1961 PRP?", "[date]", "1961"),
         ("seen 2024-03-12 after laser", "[date]", "2024-03-12"),
         ("born 3 March 1961", "[date]", "1961"),
-        ("MRN 004512378 exosomes", "[number]", "004512378"),
+        ("MRN 004512378 exosomes", "[id]", "004512378"),
     ],
 )
 def test_redaction_of_each_pattern(text, placeholder, secret):
@@ -337,3 +337,25 @@ async def test_concurrent_flushes_share_the_connection_safely(tmp_path, kb):
     await qlog.close()
     assert all(results[:5]) and qlog.failures == 0
     assert count(db) == 1999
+
+
+async def test_forget_does_not_reset_the_daily_relay_limit(tmp_path):
+    """/forget deletes the relayed questions; the count of relays (no text) stays for the day."""
+    from bot.querylog import expert
+    from bot.querylog.pseudonym import Pseudonymizer
+
+    pseudonymize = Pseudonymizer(b"k" * 64)
+    db = tmp_path / "log.db"
+    qlog = QueryLog(db, pseudonymize, interval=0.01)
+    await qlog.open()
+    conn = connect(db)
+    me = pseudonymize(42)
+    for n in range(expert.PER_DAY):
+        assert isinstance(expert.admit(conn, me, f"question {n} about PRP kits", "unsure", "sealed", "-1"), int)
+    assert expert.admit(conn, me, "one more about PRP kits", "unsure", "sealed", "-1") == expert.LIMIT
+    assert await qlog.forget(42) >= expert.PER_DAY
+    assert conn.execute("SELECT COUNT(*) FROM expert_requests").fetchone()[0] == 0
+    assert expert.admit(conn, me, "after forgetting, about PRP kits", "unsure", "sealed", "-1") == expert.LIMIT
+    assert expert.admit(conn, pseudonymize(7), "someone else about PRP kits", "unsure", "sealed", "-1") != expert.LIMIT
+    await qlog.close()
+    conn.close()

@@ -39,9 +39,13 @@ def redacted(text: str) -> str:
 
 
 def asked_today(conn: sqlite3.Connection, pseudonym: str | None, now: datetime | None = None) -> int:
+    """Relays in the last day, counted in relay_quota: a pseudonym and a time, no text, so
+    /forget (which deletes the requests themselves) does not reset the limit; rows older
+    than the window are pruned as they are counted."""
     since = ((now or datetime.now(timezone.utc)) - timedelta(days=1)).isoformat(timespec="milliseconds")
+    conn.execute("DELETE FROM relay_quota WHERE created_at < ?", (since,))
     row = conn.execute(
-        "SELECT COUNT(*) FROM expert_requests WHERE user_pseudonym IS ? AND created_at >= ?", (pseudonym, since)
+        "SELECT COUNT(*) FROM relay_quota WHERE user_pseudonym IS ? AND created_at >= ?", (pseudonym, since)
     ).fetchone()
     return int(row[0])
 
@@ -73,11 +77,13 @@ def admit(
         if asked_today(conn, pseudonym) >= PER_DAY:
             conn.execute("ROLLBACK")
             return LIMIT
+        created = now_iso()
         cur = conn.execute(
             "INSERT INTO expert_requests (created_at, user_pseudonym, question, normalised, reason, asker_ref,"
             " expert_chat) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (now_iso(), pseudonym, text, normalise(text).text, reason, asker_ref, chat),
+            (created, pseudonym, text, normalise(text).text, reason, asker_ref, chat),
         )
+        conn.execute("INSERT INTO relay_quota (user_pseudonym, created_at) VALUES (?, ?)", (pseudonym, created))
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -94,7 +100,16 @@ def relayed(conn: sqlite3.Connection, request_id: int, message_id: int) -> None:
 def drop(conn: sqlite3.Connection, request_id: int) -> None:
     """A request that could not be relayed does not count against the asker's daily few."""
     with conn:
+        row = conn.execute(
+            "SELECT user_pseudonym, created_at FROM expert_requests WHERE id = ?", (request_id,)
+        ).fetchone()
         conn.execute("DELETE FROM expert_requests WHERE id = ?", (request_id,))
+        if row is not None:
+            conn.execute(
+                "DELETE FROM relay_quota WHERE rowid IN (SELECT rowid FROM relay_quota WHERE user_pseudonym IS ?"
+                " AND created_at = ? LIMIT 1)",
+                row,
+            )
 
 
 def by_relayed_message(conn: sqlite3.Connection, chat: str, message_id: int) -> Request | None:

@@ -232,6 +232,19 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         """,
     ),
+    (
+        10,
+        "relays counted apart from their text, so /forget cannot reset the daily limit",
+        """
+        CREATE TABLE relay_quota (
+            user_pseudonym TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX relay_quota_user ON relay_quota(user_pseudonym, created_at);
+        INSERT INTO relay_quota (user_pseudonym, created_at)
+            SELECT user_pseudonym, created_at FROM expert_requests;
+        """,
+    ),
 )
 LATEST = max(number for number, _, _ in MIGRATIONS)
 # Tables with a user_pseudonym and a created_at: what /forget and retention reach.
