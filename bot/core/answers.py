@@ -22,7 +22,7 @@ MAX_ASKED_SOURCES = 10
 # The first message answers the question in a few lines (read on a phone between
 # patients): claims are added, most relevant first, until they fill this many characters;
 # the rest of the section is behind "More". At least one claim is always shown.
-FIRST_MESSAGE_CLAIM_CHARS = 230
+FIRST_MESSAGE_CLAIM_CHARS = 300
 # A section whose claims fit in this multiple of the budget is shown whole.
 WHOLE_SECTION_FACTOR = 1.3
 TOPIC_WHOLE_FACTOR = 1.9
