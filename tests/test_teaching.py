@@ -172,7 +172,7 @@ def test_cli_gaps_lists_chatter_apart_and_filters(tmp_path, kb, monkeypatch, cap
     logged(db, kb, [(1, "exosomes vibe check"), (2, "exosomes vibe check"), (3, "tell me a joke")])
     assert main(["gaps"]) == 0
     out = capsys.readouterr().out
-    assert "2 asker(s)  unsure" in out and "teach: regenbot gaps teach" in out
+    assert "2 asker(s)  unsure" in out and "cannot learn a phrasing: teach one of its aspects" in out
     assert out.index("off-topic chatter") < out.index("tell me a joke")
     assert main(["gaps", "--kind", "off_topic", "--format", "json"]) == 0
     assert [g["kind"] for g in json.loads(capsys.readouterr().out)] == ["off_topic"]
@@ -271,3 +271,28 @@ def test_a_teach_cut_short_while_checking_leaves_learnt_yaml_as_it_was(kb_copy, 
     assert path.read_text() == before
     load_knowledge(kb_copy)  # still loads
     assert [p.name for p in kb_copy.iterdir() if p.name.startswith(".learnt")] in ([], [".learnt.yaml.lock"])
+
+
+def test_every_teach_command_gaps_suggests_runs(tmp_path, kb_copy, monkeypatch, capsys):
+    """Run what `regenbot gaps` prints: an overview or a focused id was offered and failed."""
+    db = tmp_path / "log.sqlite3"
+    monkeypatch.setenv("REGENBOT_DB", str(db))
+    monkeypatch.setenv("REGENBOT_KNOWLEDGE", str(kb_copy))
+    kb = load_knowledge(kb_copy)
+    questions = ["exosomes vibe check", "prp the whole story pls", "secretome vibes overall"]
+    logged(db, kb, [(n, q) for n, q in enumerate(questions * 2)])
+    conn = connect(db)
+    with conn:  # what the log records for a "did you mean": ids with the focus suffix, overviews first
+        for user in ("a", "b"):
+            conn.execute(
+                "INSERT INTO queries (created_at, frontend, question, normalised, answered, reason, suggestions,"
+                " user_pseudonym) VALUES ('2026-12-01', 'telegram', 'prp upkeep stuff', 'prp upkeep stuff', 0,"
+                " 'unsure', '[\"prp-overview\", \"prp-limitations.1.0\"]', ?)",
+                (user,),
+            )
+    assert main(["gaps"]) == 0
+    out = capsys.readouterr().out
+    commands = [ln.split("teach: regenbot ", 1)[1].split() for ln in out.splitlines() if "teach: regenbot" in ln]
+    assert commands, out
+    for command in commands:
+        assert main(command) == 0, command

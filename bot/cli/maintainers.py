@@ -17,6 +17,7 @@ from bot.config import load_settings
 from bot.core.loader import KnowledgeError, load_knowledge
 from bot.pipeline import Pipeline
 from bot.querylog.csvsafe import SafeWriter
+from bot.teaching import teachable
 
 # Near-misses a maintainer can fix; off-topic chatter is listed apart.
 CONTENT_KINDS = ("not_answered", "unsure", "not_helpful", "low_score")
@@ -180,8 +181,14 @@ def cmd_gaps(args: argparse.Namespace) -> int:
         )
         for example in gap.examples[:3]:
             print(f"          - {example}")
-        if gap.suggested:
-            print(f"          teach: regenbot gaps teach {gap.id} {gap.suggested[0]}")
+        # Only an answer that can learn a phrasing is offered (an overview or a reference
+        # cannot), without the focus suffix the log recorded ("prp-safety.2.0").
+        offer = next((s.split(".")[0] for s in gap.suggested if teachable(s.split(".")[0], pipeline.kb)), None)
+        if offer:
+            print(f"          teach: regenbot gaps teach {gap.id} {offer}")
+        elif gap.suggested:
+            nearest = gap.suggested[0].split(".")[0]
+            print(f"          (nearest {nearest} cannot learn a phrasing: teach one of its aspects)")
     if chatter:
         total = sum(g.count for g in chatter)
         print(f"\noff-topic chatter (no word of the review's domain): {total} question(s) in {len(chatter)} group(s)")
