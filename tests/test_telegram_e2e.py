@@ -135,6 +135,15 @@ def test_feedback_button_marks_a_gap(bot):
         return ("secretome-evidence", "secretome evidence", 0) in rows
 
     tg.wait_for(feedback_logged)
+    # The vote is marked; More, Source and Compare stay (they used to vanish with the vote).
+    edit = tg.wait_for(lambda: next(iter(tg.calls("editMessageReplyMarkup")), None))
+    rows = json.loads(edit.params["reply_markup"])["inline_keyboard"]
+    labels = [b["text"] for row in rows for b in row]
+    assert "Source" in labels and "✓ Marked not helpful" in labels and "👍 Helpful" not in labels
+    before = len(tg.calls("answerCallbackQuery"))
+    tg.press(112, message, "f:voted")
+    tg.wait_for(lambda: len(tg.calls("answerCallbackQuery")) > before)
+    assert tg.calls("answerCallbackQuery")[-1].params.get("text") == "Already noted, thank you."
 
 
 def test_inline_query_offers_cards(bot):

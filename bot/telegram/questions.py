@@ -17,7 +17,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.pipeline import QueryRecord, Reply
 from bot.telegram import expert
-from bot.telegram.replies import send_reply
+from bot.telegram.replies import VOTED, send_reply, voted
 from bot.telegram.services import Services, services
 
 log = logging.getLogger(__name__)
@@ -200,6 +200,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         svc.qlog.record_feedback(query.from_user.id, rest[2:], original or "", helpful)
         await query.answer("Thanks — noted." if helpful else "Thanks — a maintainer will review this question.")
         if message is not None:
-            await message.edit_reply_markup(reply_markup=None)
+            await message.edit_reply_markup(reply_markup=voted(message.reply_markup, helpful))
+        return
+    if kind == "f" and rest == VOTED:
+        await query.answer("Already noted, thank you.")
         return
     await query.answer(EXPIRED_BUTTON)

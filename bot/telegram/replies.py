@@ -61,6 +61,24 @@ def keyboard(reply: Reply, *, ask_maintainers: bool = False) -> InlineKeyboardMa
     return InlineKeyboardMarkup(rows) if rows else None
 
 
+VOTED = "voted"
+
+
+def voted(markup: InlineKeyboardMarkup | None, helpful: bool) -> InlineKeyboardMarkup | None:
+    """The same buttons after a vote: More, Source and Compare stay; the vote row says which
+    vote was noted (a button that only answers "already noted")."""
+    if markup is None:
+        return None
+    mark = InlineKeyboardButton("✓ Marked helpful" if helpful else "✓ Marked not helpful", callback_data=f"f:{VOTED}")
+    rows = []
+    for row in markup.inline_keyboard:
+        if any(str(b.callback_data or "").startswith("f:") for b in row):
+            rows.append([mark])
+        else:
+            rows.append(list(row))
+    return InlineKeyboardMarkup(rows)
+
+
 def _compare_id(answer) -> str | None:
     """A single-biologic answer on one aspect offers the same aspect for all three."""
     slots = answer.slots
