@@ -161,6 +161,7 @@ def test_ask_the_maintainers_relays_a_redacted_question_and_the_answer_back(bot)
     tg.wait_for(
         lambda: any("Sent to the maintainers" in (c.params.get("text") or "") for c in tg.calls("answerCallbackQuery"))
     )
+    wait_text(tg, 306, "Sent to the maintainers — their answer will come here.")  # a message, not only a pop-up
     bot_message = max(
         (m for (chat, _), m in tg.state.messages.items() if chat == EXPERTS and m["from"]["id"] == BOT_ID),
         key=lambda m: m["message_id"],

@@ -94,6 +94,11 @@ async def on_ask_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     await asyncio.to_thread(_with_db, svc, lambda conn: expert.relayed(conn, admitted, relayed.message_id))
     await query.answer(SENT)
+    # A pop-up vanishes; a message stays in the chat, where the answer will arrive too.
+    try:
+        await message.reply_text(SENT)
+    except TelegramError as exc:
+        log.warning("ask the maintainers: cannot confirm to the asker: %s", exc)
     if message.reply_markup is not None:
         rows = [
             row
