@@ -14,6 +14,15 @@ def ask(pipeline, text, conversation="u"):
     return pipeline.ask(text, conversation=conversation).answer
 
 
+def declined(answer) -> bool:
+    """Told "not covered", or told first that the review does not discuss it, then given the
+    nearest thing it does say (doses: the gaps' dose-response line)."""
+    if not answer.answered:
+        return answer.reason == "not_covered"
+    first = "".join(s.text for s in answer.lines[0]) if answer.lines else ""
+    return first.startswith("The review does not discuss")
+
+
 @pytest.mark.parametrize(
     ("question", "intent"),
     [
@@ -76,10 +85,11 @@ def test_everyday_words_do_not_sink_an_in_scope_question(pipeline):
 )
 def test_out_of_scope_says_what_the_review_does_not_discuss(pipeline, question, topic):
     answer = ask(pipeline, question)
-    assert not answer.answered and answer.reason == "not_covered"
+    assert declined(answer)
     text = "\n".join("".join(s.text for s in line) for line in answer.lines)
     assert topic in text and "does not address this question" not in text
-    assert answer.title == "Not covered" and text.count("Not covered") == 0  # said once, in the title
+    assert text.count("Not covered") == 0  # said once, in the title when nothing follows
+    assert answer.title == "Not covered" or text.startswith("The review does not discuss")
 
 
 def test_in_the_domain_but_unclear_asks_instead_of_refusing(pipeline):
@@ -414,8 +424,7 @@ def test_which_biologic_has_data_for_x_is_the_one_whose_claims_say_x(pipeline):
     ["is exosome treatment ok for someone on warfarin?", "leucocyte-rich PRP or leucocyte-poor?"],
 )
 def test_medicines_and_prp_preparation_types_are_not_covered(pipeline, question):
-    answer = ask(pipeline, question, conversation="fresh")
-    assert not answer.answered and answer.reason == "not_covered"
+    assert declined(ask(pipeline, question, conversation="fresh"))
 
 
 def test_what_the_review_excluded_is_its_methods(pipeline):
@@ -536,8 +545,7 @@ def test_everyday_names_for_what_the_review_covers(pipeline, question, intent):
     ["write an instagram caption about PRP", "by what percentage did exosomes reduce wrinkles?", "PRP for the hands?"],
 )
 def test_social_media_effect_sizes_and_body_areas_are_not_covered(pipeline, question):
-    answer = ask(pipeline, question, conversation="fresh")
-    assert not answer.answered and answer.reason == "not_covered"
+    assert declined(ask(pipeline, question, conversation="fresh"))
 
 
 def test_a_named_author_picks_that_paper_and_its_title_explains_the_rest(pipeline):

@@ -414,12 +414,19 @@ def ranking(q: Question, context: Frame | None, pool: Pool, world: World, cmp: C
     else:
         chosen = cmp.remembered or world.all_biologics
     consumed = q.ids(q.get("bio"), q.get("selection"), cmp.cues, q.function, *q.aspects.values())
+    # "which has the strongest evidence?" ... "and the weakest?": the row just ranked.
+    overall = {"sit", "sits", "middle", "position", "placed", "place", "hierarchy", "rank", "ranking", "overall"}
+    follows = context and context.aspect and not q.aspects and not q.bios and not overall & set(q.ex.tokens)
+    aspect = context.aspect if follows and context else "standing"
+    if aspect not in world.kb.aspects:
+        aspect = "standing"
+    intent = f"compare.{aspect}"
     if q.ex.outside or any(q.ex.tokens[p] not in RANK_WORDS for p in (*q.ex.unknown, *q.ex.domain)):
-        pool.add("compare.standing", Slots(chosen, "standing"), "compare", consumed, "ranking")
+        pool.add(intent, Slots(chosen, aspect), "compare", consumed, "ranking")
         return
     # Every word is a ranking word ("which one wins?"): the ranking is what was asked.
     score = 100.0 * tuning.PRIOR["ranking"] * tuning.SECTION_ONLY_QUALITY
-    pool.put(Candidate("compare.standing", Slots(chosen, "standing"), "compare", score, "slots", rank=score))
+    pool.put(Candidate(intent, Slots(chosen, aspect), "compare", score, "slots", rank=score))
 
 
 def reasons_asked(q: Question, context: Frame | None, pool: Pool, world: World, cmp: Comparing) -> None:

@@ -32,6 +32,10 @@ RANK_WORDS = frozenset(
 _RANK_ASK = frozenset(
     {"which", "what", "whats", "who", "where", "overall", "rank", "ranking", "ranked", "wins", "winner"}
 )
+_SUPERLATIVES = frozenset(
+    {"best", "worst", "strongest", "weakest", "cheapest", "safest", "least", "most", "top", "bottom", "last", "first"}
+)
+_BARE_FRAME = frozenset({"and", "the", "so", "then", "which", "one", "is", "whats", "what", "about", "it", "of"})
 # A figure asked for: a measure, a count of something done or studied, a setting.
 _MEASURES = frozenset(
     {"dose", "doses", "dosage", "dosing", "concentration", "concentrations", "volume", "ml", "cc", "mg", "mcg",
@@ -96,4 +100,6 @@ def form_of(ex: Extraction) -> Form:
         return Form(NUMBER, " ".join([*head, _MEASURE_NAMES[stems[i]]]))
     if words & RANK_WORDS and words & _RANK_ASK:
         return Form(RANK)
+    if words & _SUPERLATIVES and words <= _SUPERLATIVES | _BARE_FRAME:
+        return Form(RANK)  # "and the weakest?": a ranking, its subject from the conversation
     return Form(OTHER)
