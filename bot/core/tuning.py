@@ -69,6 +69,10 @@ TIE = 1.0
 # ratio of a long message to a five-word example is noise, and it costs the most.
 MAX_PHRASE_TOKENS = 30
 
+# When the figure asked for is not reported, the nearest part is the one of this many best
+# candidates whose text prints most of the question's telling words.
+MAX_NEAREST_CANDIDATES = 8
+
 # Priors break ties between different kinds of answer.
 PRIOR = {
     "reference": 1.0,

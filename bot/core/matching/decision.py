@@ -106,14 +106,20 @@ def near(q: Question, world: World, hit: Hit) -> Match:
 
 
 def _printing(q: Question, world: World, ranked: list[Candidate]) -> Candidate | None:
-    """The best candidate whose own text prints a telling word of the question."""
+    """Of the leading candidates, the one whose own text prints most of the question's
+    telling words (by idf; the better-ranked one on a tie), or None when none prints any."""
     sections = world.sections
     telling = {s for s in q.overlap_stems - sections.common if sections.weight(s) >= MIN_EXPAND_WEIGHT}
-    for cand in ranked:
+    best: tuple[float, Candidate] | None = None
+    for cand in ranked[: tuning.MAX_NEAREST_CANDIDATES]:
         section = sections.by_key.get(cand.section or cand.intent)
-        if section is not None and any(telling & printed for printed in section.printed):
-            return shaping.focused(q, world, cand)
-    return None
+        if section is None:
+            continue
+        printed = telling & frozenset().union(*section.printed)
+        weight = sum(sections.weight(s) for s in printed)
+        if weight > 0 and (best is None or weight > best[0]):
+            best = (weight, cand)
+    return shaping.focused(q, world, best[1]) if best else None
 
 
 def decide(q: Question, world: World, ranked: list[Candidate], note: str | None = None) -> Match:
