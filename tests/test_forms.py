@@ -93,3 +93,9 @@ def test_a_bare_why_after_an_answer_gives_its_reasons_not_the_whole_section(pipe
     reply = pipeline.ask("why?", conversation="b")
     assert reply.answer.answered and reply.answer.intent == "compare.standing"
     assert len(reply.plain()) < 1000
+
+
+def test_why_pulls_a_reason_a_topic_gives_about_the_biologic(pipeline):
+    reply = pipeline.ask("why do exosomes seem to work mostly as an add-on to microneedling or lasers?")
+    head = "\n".join(reply.plain().splitlines()[:4]).lower()
+    assert "synergistic role alongside controlled dermal injury" in head

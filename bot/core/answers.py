@@ -338,9 +338,13 @@ class Composer:
     def _with_pulled(self, lines: list[Line], section: str, index: int) -> list[Line]:
         """The claim another section of the biologic holds for a word asked, after the
         evidence line, labelled with its section (shown in its full wording)."""
-        bio, _, aspect = section.partition(".")
-        claim = self.kb.biologics[bio].aspects[aspect][index]
-        pulled = (Span(self.kb.aspects[aspect].label + ": ", "b"), said(claim))
+        if section in self.kb.topics:  # a reason the review gives in one of its topics
+            topic = self.kb.topics[section]
+            claim, label = topic.claims[index], topic.title
+        else:
+            bio, _, aspect = section.partition(".")
+            claim, label = self.kb.biologics[bio].aspects[aspect][index], self.kb.aspects[aspect].label
+        pulled = (Span(label + ": ", "b"), said(claim))
         at = 1 if lines and _is_evidence_line(lines[0], self.kb) else 0
         return [*lines[:at], pulled, *lines[at:]]
 

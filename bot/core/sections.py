@@ -279,7 +279,7 @@ class Sections:
         section = self.by_key.get(key)
         if section is None or bio not in self.kb.biologics or any(c.reason for c in section.claims):
             return None
-        asked = stems - self.common
+        asked = stems - self.common - section.named  # "evidence" chose the section; the reason is the rest
         found: tuple[float, str, int] | None = None
         for other in self.kb.aspects:
             if other == aspect:
@@ -292,7 +292,30 @@ class Sections:
                 weight = sum(self.weight(s) for s in asked & units[i])
                 if weight > 0 and (found is None or weight > found[0]):
                     found = (weight, f"{bio}.{other}", i)
+        # A topic that shares more of the question may hold the reason ("why mostly as an
+        # add-on to microneedling or lasers?": the topic on procedure-integrated use).
+        topical = self._topic_reason(bio, asked)
+        if topical is not None and (found is None or topical[0] > found[0]):
+            found = topical
         return found[1:] if found else None
+
+    def _topic_reason(self, bio: str, asked: Set[str]) -> tuple[float, str, int] | None:
+        """A reason a topic gives about the biologic ("exosomes' synergistic role alongside
+        controlled dermal injury", in the topic on procedure-integrated use), when the topic's
+        text shares the question's words: the review's reason sits outside the biologic."""
+        names = {stem(n) for n in (bio, self.kb.biologics[bio].short) if " " not in n}
+        asked = asked - names
+        found: tuple[float, str, int] | None = None
+        for topic in self.kb.topics.values():
+            overlap = self.overlap(topic.id, set(asked))
+            if overlap < MIN_PULL_WEIGHT:
+                continue
+            units = self.by_key[topic.id].claim_stems
+            for i, claim in enumerate(topic.claims):
+                weight = sum(self.weight(s) for s in asked & units[i])
+                if claim.reason and names & units[i] and (found is None or weight > found[0]):
+                    found = (weight, topic.id, i)
+        return found
 
     def pull(self, key: str, stems: Set[str]) -> tuple[str, int] | None:
         """A claim of the same biologic's other sections that prints the question's specific

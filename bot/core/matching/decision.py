@@ -75,7 +75,9 @@ def unreported(q: Question, world: World, best: Candidate) -> str | None:
             continue
         order = part.focus or tuple(range(len(section.claims)))
         shown = [section.claims[i] for i in order[:2]]
-        if part.pulled:
+        if part.pulled and part.pulled[0] in world.kb.topics:
+            shown.append(world.kb.topics[part.pulled[0]].claims[part.pulled[1]])
+        elif part.pulled:
             bio, _, aspect = part.pulled[0].partition(".")
             shown.append(world.kb.biologics[bio].aspects[aspect][part.pulled[1]])
         if any(_FIGURE.search(_NAMED_NUMBERS.sub("", c.text)) for c in shown):
