@@ -71,3 +71,12 @@ def test_an_unreported_figure_of_anything_else_is_plainly_not_covered(pipeline):
 def test_no_pooled_effect_sizes_points_to_how_the_review_synthesised(pipeline):
     text = pipeline.ask("is there a meta-analysis or effect sizes?").plain().lower()
     assert "does not discuss effect sizes" in text and "qualitatively" in text
+
+
+def test_a_not_covered_follow_up_is_not_small_talk(pipeline):
+    reply = turns(pipeline, "is PRP safe", "and does it help acne scars?")
+    assert reply.answer.reason == "not_covered" and "scars" in reply.plain()
+
+
+def test_how_the_review_was_conducted_is_its_methods(pipeline):
+    assert pipeline.ask("How was this review actually conducted?").answer.intent == "review.methods"

@@ -37,7 +37,8 @@ def dialogue(
         if (not h.generic_only or h.kind in SOCIAL_KINDS)
         and (h.kind in SOCIAL_KINDS or (h.start, h.end) not in social_spans)
     }
-    topical = kinds & (CONTENT_KINDS | {"compare", "near"})
+    # A not-covered term is a topic too: "and does it help acne scars?" asks about scars.
+    topical = kinds & (CONTENT_KINDS | {"compare", "near"}) or (set() if not ex.outside else {"outside"})
     social = kinds & SOCIAL_KINDS
     # "which refs support that?": sources for the answer pointed at, whatever verb is used.
     pointing = {"that", "this", "those", "these"} & set(ex.tokens)
