@@ -37,6 +37,14 @@ def config_dir() -> Path:
     return Path(base) / "regenbot"
 
 
+# Telegram's documented limit for a bot is about 30 messages a second overall.
+DEFAULT_SEND_RATE = 30.0
+DEFAULT_REMINDER_SWEEP = 60.0
+
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 @dataclass(frozen=True)
 class Settings:
     token: str | None
@@ -50,6 +58,8 @@ class Settings:
     digest_day: int = 0  # weekday of the maintainers' digest, Monday = 0
     digest_hour: int = DEFAULT_DIGEST_HOUR  # UTC
     alert_askers: int = DEFAULT_ALERT_ASKERS  # a gap asked by this many people alerts the maintainers
+    send_rate: float = DEFAULT_SEND_RATE  # messages a second to Telegram, all chats together
+    reminder_sweep: float = DEFAULT_REMINDER_SWEEP  # seconds between looks for due quiz reminders
 
     def require_token(self) -> str:
         if not self.token:
@@ -59,6 +69,20 @@ class Settings:
         return self.token
 
 
+def _number(env: dict[str, str], name: str, default: float, low: float, high: float, what: str) -> float:
+    """A number setting in [low, high]; anything else stops start-up with what was expected."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:  # NaN, inf and words fail here too
+        raise ConfigError(f"{name} must be {what} between {low:g} and {high:g}, got {raw!r}")
+    return value
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     token = (env.get("TELEGRAM_BOT_TOKEN") or "").strip() or None
@@ -66,6 +90,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if not re.match(r"^https?://[^\s/]+", api_url):
         raise ConfigError(f"TELEGRAM_API_URL must be an http(s) URL, got {api_url!r}")
     db = (env.get("REGENBOT_DB") or "").strip()
+    if db and Path(db).is_dir():
+        raise ConfigError(f"REGENBOT_DB must name a database file, not a directory: {db!r}")
     admin_ids: set[int] = set()
     for part in (env.get("REGENBOT_ADMIN_IDS") or "").split(","):
         part = part.strip()
@@ -86,9 +112,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise ConfigError(
             f"REGENBOT_EXPERT_CHAT_ID must be a numeric Telegram chat id (groups are negative), got {expert!r}"
         )
-    day = (env.get("REGENBOT_DIGEST_DAY") or DEFAULT_DIGEST_DAY).strip().lower()[:3]
-    if day not in DAYS:
-        raise ConfigError(f"REGENBOT_DIGEST_DAY must be a weekday (mon, tue, ... sun), got {day!r}")
+    raw_day = (env.get("REGENBOT_DIGEST_DAY") or DEFAULT_DIGEST_DAY).strip()
+    day = raw_day.lower()[:3]
+    if day not in DAYS or not any(full.startswith(raw_day.lower()) for full in _WEEKDAYS):
+        raise ConfigError(f"REGENBOT_DIGEST_DAY must be a weekday (mon, tue, ... sun), got {raw_day!r}")
     hour = (env.get("REGENBOT_DIGEST_HOUR") or str(DEFAULT_DIGEST_HOUR)).strip()
     if not hour.isdigit() or not 0 <= int(hour) <= 23:
         raise ConfigError(f"REGENBOT_DIGEST_HOUR must be an hour of the day, 0-23 (UTC), got {hour!r}")
@@ -107,4 +134,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         digest_day=DAYS.index(day),
         digest_hour=int(hour),
         alert_askers=int(askers),
+        send_rate=_number(env, "REGENBOT_SEND_RATE", DEFAULT_SEND_RATE, 0.1, 1000, "messages a second"),
+        reminder_sweep=_number(env, "REGENBOT_REMINDER_SWEEP", DEFAULT_REMINDER_SWEEP, 0.05, 86400, "seconds"),
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -64,8 +63,8 @@ from bot.telegram.services import Services
 log = logging.getLogger(__name__)
 
 # Telegram's own limits for one bot; a self-hosted Bot API server or a test stand-in may
-# allow more (REGENBOT_SEND_RATE), which is how the benchmark measures the bot itself.
-DEFAULT_SEND_RATE = 30.0
+# allow more (REGENBOT_SEND_RATE, validated in bot/config.py), which is how the benchmark
+# measures the bot itself.
 CONCURRENT_UPDATES = 64
 QUERYLOG_CLOSE_SECONDS = 3.0  # after the in-flight grace: exit stays well under a supervisor's 10 s
 
@@ -128,7 +127,7 @@ def handlers(expert_chat_id: int | None = None) -> list[tuple[BaseHandler, int]]
 
 def build_application(settings: Settings, kb: Knowledge, knowledge: Path | None = None) -> Application:
     token = settings.require_token()
-    send_rate = float(os.environ.get("REGENBOT_SEND_RATE") or DEFAULT_SEND_RATE)
+    send_rate = settings.send_rate
     inbox = Inbox(inbox_path(settings.db_path))
     hooks = {"event_hooks": {"request": [delivery.on_request], "response": [delivery.on_response]}}
     application = (

@@ -14,7 +14,6 @@ at a time; a trainee who blocked the bot is unsubscribed.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
@@ -31,7 +30,6 @@ from bot.telegram.services import Services, services
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SWEEP = 60.0
 JOB_NAME = "quiz-reminders"
 
 
@@ -162,5 +160,6 @@ def schedule_sweep(application: Application) -> None:
         )
     # APScheduler logs two INFO lines per run: thousands a day for a job that mostly finds nothing.
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
-    interval = float(os.environ.get("REGENBOT_REMINDER_SWEEP") or DEFAULT_SWEEP)
+    settings = application.bot_data["setup"][0]
+    interval = settings.reminder_sweep
     application.job_queue.run_repeating(sweep, interval=interval, first=min(interval, 1.0), name=JOB_NAME)
