@@ -404,3 +404,16 @@ def test_more_source_and_compare_buttons(bot):
         tg.calls("answerCallbackQuery")[-1].params.get("text")
         == "That button has expired — please ask the question again."
     )
+
+
+def test_an_update_the_library_cannot_parse_is_skipped_and_the_rest_answered(bot):
+    """A poll answer missing a field python-telegram-bot requires used to stop polling (exit 1,
+    and every restart fetched the same batch): now it is skipped, acknowledged, and the
+    question behind it answered."""
+    tg, proc, _ = bot
+    tg.push({"poll_answer": {"poll_id": "broken"}})  # no user, no option_ids
+    tg.send_text(197, "how does PRP work")
+    assert "PDGF" in wait_text(tg, 197, "Mechanism of action", timeout=30)
+    assert proc.poll() is None  # still running
+    tg.send_text(197, "is it safe?")
+    wait_text(tg, 197, "PRP — Safety", timeout=30)

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Protocol
@@ -29,6 +30,7 @@ from typing import Protocol
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application
+from telegram.warnings import PTBUserWarning
 
 from bot.config import ConfigError
 from bot.telegram.delivery import InboxProcessor
@@ -59,6 +61,40 @@ class Source(Protocol):
     async def stop(self) -> None: ...
 
 
+class _NoRawBatch(logging.Filter):
+    """python-telegram-bot logs a batch it cannot parse whole, at CRITICAL, with every
+    update's names and questions; this bot logs the skipped update's id instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Error while parsing updates!")
+
+
+for _name in ("telegram.Bot", "telegram.ext.ExtBot"):
+    logging.getLogger(_name).addFilter(_NoRawBatch())
+
+
+def parse_batch(raw: list, bot: object) -> tuple[list[Update], int | None]:
+    """Each update of a getUpdates batch parsed on its own: one the library cannot read (a
+    field it requires missing) is logged by id and skipped, not allowed to stop every later
+    update, as parsing the batch whole did (the bot exited and every restart fetched the
+    same batch). Returns the updates and the highest update id seen, to acknowledge."""
+    updates: list[Update] = []
+    last: int | None = None
+    for item in raw:
+        update_id = item.get("update_id") if isinstance(item, dict) else None
+        if isinstance(update_id, int):
+            last = update_id if last is None else max(last, update_id)
+        try:
+            update = Update.de_json(item, bot)  # type: ignore[arg-type]
+        except Exception as exc:
+            # The id and the kind of error only: the payload holds names and questions.
+            log.warning("skipping update %s that cannot be parsed: %s", update_id, type(exc).__name__)
+            continue
+        if update is not None:
+            updates.append(update)
+    return updates, last
+
+
 class Polling:
     """getUpdates in a loop; each batch is in the inbox before the next call acknowledges it."""
 
@@ -77,9 +113,12 @@ class Polling:
         backoff = 0.0
         while True:
             try:
-                updates = await bot.get_updates(
-                    offset=self.offset, timeout=POLL_TIMEOUT_SECONDS, allowed_updates=Update.ALL_TYPES
+                updates = list(
+                    await bot.get_updates(
+                        offset=self.offset, timeout=POLL_TIMEOUT_SECONDS, allowed_updates=Update.ALL_TYPES
+                    )
                 )
+                last = updates[-1].update_id if updates else None
             except InvalidToken:
                 self.token_rejected = True
                 raise
@@ -94,12 +133,25 @@ class Polling:
                 log.warning("getUpdates failed (retrying in %.0f s): %s", backoff, exc)
                 await asyncio.sleep(backoff)
                 continue
+            except Exception:
+                # The library could not parse the batch as a whole: fetch it raw and parse each
+                # update on its own, so one it cannot read does not stop all the others.
+                updates, last = await self._one_by_one(bot)
             backoff = 0.0
-            if not updates:
-                continue
-            for update in await self.processor.admit(list(updates)):
-                self.application.update_queue.put_nowait(update)
-            self.offset = updates[-1].update_id + 1  # acknowledged by the next call, once stored
+            if updates:
+                for update in await self.processor.admit(updates):
+                    self.application.update_queue.put_nowait(update)
+            if last is not None:
+                self.offset = last + 1  # acknowledged by the next call, once stored (or skipped)
+
+    async def _one_by_one(self, bot: object) -> tuple[list[Update], int | None]:
+        with warnings.catch_warnings():  # the library prefers get_updates, which is what failed
+            warnings.simplefilter("ignore", PTBUserWarning)
+            raw = await bot.do_api_request(  # type: ignore[attr-defined]
+                "getUpdates",
+                api_kwargs={"offset": self.offset, "timeout": 0, "allowed_updates": list(Update.ALL_TYPES)},
+            )
+        return parse_batch(raw if isinstance(raw, list) else [], bot)
 
     async def stop(self) -> None:
         """Acknowledge what is stored (it is safe in the inbox) so Telegram does not resend it."""
