@@ -296,3 +296,13 @@ def test_every_teach_command_gaps_suggests_runs(tmp_path, kb_copy, monkeypatch, 
     assert commands, out
     for command in commands:
         assert main(command) == 0, command
+
+
+def test_a_reply_that_says_the_review_does_not_report_it_is_still_a_gap(tmp_path, kb):
+    """"How many PRP sessions?" is answered with the gaps' dose-response line after "the review
+    does not discuss doses": the maintainers must still see the question."""
+    db = tmp_path / "log.sqlite3"
+    logged(db, kb, [(1, "how many PRP sessions are needed"), (2, "what concentration of platelets is optimal")])
+    gaps = {g.examples[0]: g for g in find_gaps(connect(db))}
+    assert gaps["how many PRP sessions are needed"].kind == "not_answered"
+    assert "what concentration of platelets is optimal" in gaps

@@ -23,6 +23,7 @@ MAX_ASKED_SOURCES = 10
 # patients): claims are added, most relevant first, until they fill this many characters;
 # the rest of the section is behind "More". At least one claim is always shown.
 FIRST_MESSAGE_CLAIM_CHARS = 300
+PARTLY_COVERED = "partly_covered"
 # A section whose claims fit in this multiple of the budget is shown whole.
 WHOLE_SECTION_FACTOR = 1.3
 TOPIC_WHOLE_FACTOR = 1.9
@@ -333,6 +334,9 @@ class Composer:
             answer_id=answer_id + FULL if full and more is None and self._has_full(intent) else answer_id,
             footer=self.kb.messages["disclaimer"],
             more=more or None,
+            # Said first that the review does not report or discuss what was asked, then the
+            # nearest part: answered, but a gap for the maintainers all the same.
+            reason=PARTLY_COVERED if match.unreported or match.outside_topic or match.note else "answered",
         )
 
     def _with_pulled(self, lines: list[Line], section: str, index: int) -> list[Line]:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz, process
 
 from bot.core import tuning
+from bot.core.answers import PARTLY_COVERED
 from bot.querylog.schema import now_iso
 
 if TYPE_CHECKING:
@@ -135,6 +136,8 @@ def off_topic_test(pipeline: Pipeline) -> OffTopic:
 
 
 def _kind(answered: bool, reason: str | None) -> str:
+    if reason == PARTLY_COVERED:  # "the review does not report …", then the nearest part
+        return "not_answered"
     if answered:
         return "low_score"
     return "unsure" if reason in UNSURE_REASONS else "not_answered"
@@ -145,7 +148,10 @@ def _rows(conn: sqlite3.Connection, since: str | None, off_topic: OffTopic | Non
     args: list[object] = [threshold]
     # Rate-limited questions were never matched; small talk and "more" were answered as asked.
     skip = ", ".join(f"'{r}'" for r in NOT_CONTENT)
-    where = f"(answered = 0 OR score < ?) AND normalised != '' AND COALESCE(reason, '') NOT IN ({skip})"
+    where = (
+        f"(answered = 0 OR score < ? OR reason = '{PARTLY_COVERED}') AND normalised != ''"
+        f" AND COALESCE(reason, '') NOT IN ({skip})"
+    )
     if since:
         where += " AND created_at >= ?"
         args.append(since)
