@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from bot.core import tuning
+from bot.core.answers import PARTLY_COVERED
 from bot.pipeline import Pipeline
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -32,7 +33,6 @@ KINDS = ("in", "oos", "oos_hard", "chat", "unreported", "near")
 # "near": names a product, route, indication or body site near the review's but not in it.
 # Both are right when the first message says so, whether or not it goes on to say what the
 # review does say; an answer that does not say so pretends the review covers it.
-SAYS_NOT_IN_REVIEW = ("does not report", "does not discuss", "does not cover", "not covered", "could not find")
 # Replies that tell the user the review does not cover the question (as opposed to
 # "did you mean", an unknown reference number, or small talk).
 NOT_COVERED_REASONS = frozenset({"no_match", "low_confidence", "not_covered", "out_of_scope"})
@@ -79,9 +79,11 @@ class Outcome:
 
     @property
     def says_not_in_review(self) -> bool:
-        """The first lines (title, a language or personal note, then this) say it is not in the review."""
-        head = "\n".join(self.text.lower().splitlines()[:4])
-        return any(marker in head for marker in SAYS_NOT_IN_REVIEW)
+        """Told "not covered" (or "not covered as asked"), or answered only after saying first
+        that the review does not report or discuss it (the composer's partly_covered)."""
+        if self.answered:
+            return self.reason == PARTLY_COVERED
+        return self.reason in NOT_COVERED_REASONS or self.reason == "near"
 
     @property
     def told_not_covered(self) -> bool:
