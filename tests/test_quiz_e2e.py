@@ -134,7 +134,7 @@ def test_group_round_with_three_members_and_a_leaderboard(tmp_path):
                     rows = db_rows(tmp_path, "SELECT COUNT(*) FROM quiz_poll_answers WHERE poll_id = ?", (poll_id,))
                     return rows[0][0] >= expected
 
-                tg.wait_for(recorded)
+                tg.wait_for(recorded, timeout=60)  # a bound on waiting, not a speed check
                 tg.answer_poll(host, poll["id"], right(poll) if plan[host][k] == "r" else wrong(poll))
             board = wait_text(tg, group, "Group quiz finished: 5 questions on safety.")
             lines = board.splitlines()
